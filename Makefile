@@ -1,0 +1,48 @@
+# Two entry points for a fresh Linux machine with Python 3.10+: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.12 || command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+UV_VERSION := 0.13.9
+export AIRFLOW_HOME ?= $(CURDIR)/.airflow
+export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
+
+.PHONY: setup lint format typecheck unit test demo bench lock clean
+
+$(VENV)/.installed: pyproject.toml requirements-dev.lock
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is required"'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	test -x $(UV) || $(PY) -m pip install -q "uv==$(UV_VERSION)"
+	$(UV) pip install -q --python $(PY) -r requirements-dev.lock -e .
+	touch $@
+
+setup: $(VENV)/.installed
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+unit: setup
+	$(VENV)/bin/pytest
+
+test: lint typecheck unit
+
+demo: setup
+	$(PY) -m airflow_provider_veo.demo --output demo-output
+
+bench: setup
+	$(PY) benchmarks/run_all.py
+
+lock: setup
+	$(UV) pip compile pyproject.toml --extra dev --universal -o requirements-dev.lock
+
+clean:
+	rm -rf $(VENV) .airflow demo-output .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Typed models shared by the hook, the operators and the emulator."""
