@@ -36,7 +36,7 @@ unit: setup
 test: lint typecheck unit
 
 demo: setup
-	$(PY) -m airflow_provider_veo.demo --output demo-output
+	$(PY) scripts/demo.py --output demo-output
 
 bench: setup
 	$(PY) benchmarks/run_all.py

@@ -1,0 +1,271 @@
+"""Run a real, local Airflow deployment (api-server, scheduler, dag-processor, triggerer) on SQLite.
+
+Used by ``make demo`` and by the deployment test; usable in your own CI to run DAGs that use this
+provider end to end against the emulator. Every component runs in its own process group, so
+``stop_all()`` leaves nothing behind. Needs nothing but the Python environment Airflow is installed in.
+
+>>> with AirflowStack(home=Path(".airflow"), dags_folder=Path("example_dags")) as stack:  # doctest: +SKIP
+...     run_id = stack.trigger_dag("veo31_generate_to_storage", conf={})
+...     stack.wait_for_run("veo31_generate_to_storage", run_id)
+'success'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, TypeVar
+
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+TERMINAL_RUN_STATES = frozenset({"success", "failed"})
+
+T = TypeVar("T")
+
+
+class AirflowStackError(RuntimeError):
+    """A component failed to start, died, or a wait ran out of time."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class AirflowStack:
+    """A four-process Airflow 3 deployment with LocalExecutor on a SQLite file."""
+
+    def __init__(
+        self,
+        *,
+        home: Path,
+        dags_folder: Path,
+        env: Mapping[str, str] | None = None,
+        parallelism: int = 2,
+    ) -> None:
+        self.home = home.resolve()
+        self.dags_folder = dags_folder.resolve()
+        self.logs_dir = self.home / "component-logs"
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self._processes: dict[str, subprocess.Popen[bytes]] = {}
+        self._log_files: dict[str, IO[bytes]] = {}
+        self._airflow = str(Path(sys.executable).with_name("airflow"))
+        self.env = self._build_env(env or {}, parallelism)
+
+    def _build_env(self, extra: Mapping[str, str], parallelism: int) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")}
+        env.update(
+            {
+                "AIRFLOW_HOME": str(self.home),
+                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+                "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
+                "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+                "AIRFLOW__CORE__PARALLELISM": str(parallelism),
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.home / 'airflow.db'}",
+                "AIRFLOW__API__HOST": "127.0.0.1",
+                "AIRFLOW__API__PORT": str(self.port),
+                "AIRFLOW__API__BASE_URL": self.base_url,
+                "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(64),
+                "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+                "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+                "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+                "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "10",
+                "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+                "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+            }
+        )
+        env.update(extra)
+        return env
+
+    # --- processes ----------------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [self._airflow, "db", "migrate"],
+            env=self.env,
+            check=True,
+            timeout=300,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def start(self, component: str) -> subprocess.Popen[bytes]:
+        """Start one component in its own process group (replacing a stopped one)."""
+        log = (self.logs_dir / f"{component}.log").open("ab")
+        args = [self._airflow, component]
+        if component in ("scheduler", "triggerer"):
+            args.append("--skip-serve-logs")
+        process = subprocess.Popen(
+            args,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self._processes[component] = process
+        self._log_files[component] = log
+        return process
+
+    def stop(self, component: str, sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:
+        """Stop one component and everything it started."""
+        process = self._processes.pop(component, None)
+        if process is None:
+            return
+        pgid = process.pid
+        if process.poll() is None:
+            process.send_signal(sig)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=timeout)
+        _kill_group(pgid)
+        process.wait(timeout=10)
+        self._log_files.pop(component).close()
+
+    def stop_all(self) -> None:
+        for component in list(self._processes):
+            self.stop(component)
+
+    def pid(self, component: str) -> int:
+        return self._processes[component].pid
+
+    def log_tail(self, component: str, lines: int = 40) -> str:
+        path = self.logs_dir / f"{component}.log"
+        if not path.exists():
+            return ""
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    def _check_alive(self) -> None:
+        for component, process in self._processes.items():
+            if process.poll() is not None:
+                raise AirflowStackError(
+                    f"Airflow {component} exited with code {process.returncode}:\n{self.log_tail(component)}"
+                )
+
+    def wait(
+        self, predicate: Callable[[], T | None], *, timeout: float, what: str, interval: float = 0.5
+    ) -> T:
+        """Poll ``predicate`` until it returns a truthy value; fail fast if a component died."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self._check_alive()
+            try:
+                value = predicate()
+            except (urllib.error.URLError, ConnectionError, TimeoutError, KeyError):
+                value = None
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AirflowStackError(f"Timed out after {timeout:g} s waiting for {what}")
+            time.sleep(interval)
+
+    # --- REST ---------------------------------------------------------------------------------------
+
+    def api(self, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(  # noqa: S310 - loopback URL built by this class
+            self.base_url + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json", "Accept": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return json.loads(response.read() or b"null")
+
+    def healthy(self) -> bool:
+        health = self.api("GET", "/api/v2/monitor/health")
+        return all(
+            health[key]["status"] == "healthy"
+            for key in ("metadatabase", "scheduler", "triggerer", "dag_processor")
+        )
+
+    def wait_until_ready(self, dag_id: str, timeout: float = 240.0) -> None:
+        self.wait(self.healthy, timeout=timeout, what="all components healthy")
+        self.wait(
+            lambda: any(d["dag_id"] == dag_id for d in self.api("GET", "/api/v2/dags")["dags"]),
+            timeout=timeout,
+            what=f"DAG {dag_id} parsed",
+        )
+
+    def trigger_dag(
+        self, dag_id: str, *, conf: Mapping[str, Any] | None = None, run_id: str | None = None
+    ) -> str:
+        run_id = run_id or f"manual__{int(time.time() * 1000)}"
+        body = {"dag_run_id": run_id, "logical_date": None, "conf": dict(conf or {})}
+        return str(self.api("POST", f"/api/v2/dags/{dag_id}/dagRuns", body)["dag_run_id"])
+
+    def run_state(self, dag_id: str, run_id: str) -> str:
+        return str(self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")["state"])
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 300.0) -> str:
+        return self.wait(
+            lambda: state if (state := self.run_state(dag_id, run_id)) in TERMINAL_RUN_STATES else None,
+            timeout=timeout,
+            what=f"DAG run {run_id} to finish",
+        )
+
+    def task_instance(self, dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.api(
+            "GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}"
+        )
+        return result
+
+    def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value") -> Any:
+        path = f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}"
+        return self.api("GET", path)["value"]
+
+    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int = 1) -> str:
+        ti_path = f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}"
+        path = f"{ti_path}/logs/{try_number}?full_content=true"
+        content = self.api("GET", path).get("content", [])
+        if isinstance(content, list):
+            return "\n".join(
+                str(item.get("event", item)) if isinstance(item, dict) else str(item) for item in content
+            )
+        return str(content)
+
+    # --- context manager ----------------------------------------------------------------------------
+
+    def __enter__(self) -> AirflowStack:
+        self.migrate()
+        try:
+            for component in COMPONENTS:
+                self.start(component)
+        except BaseException:
+            self.stop_all()
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop_all()
+
+
+def _kill_group(pgid: int) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
