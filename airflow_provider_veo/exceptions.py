@@ -191,6 +191,10 @@ class DestinationExistsError(AssetTransferError):
     """The destination object exists and ``if_exists='fail'``."""
 
 
+class ScenarioUploadError(ScenarioError):
+    """An upload to Scenario ended in status ``failed``, or was not imported in time."""
+
+
 def allowed_values(values: Iterable[Any]) -> str:
     """Render allowed values for an :class:`InvalidParameterError` message."""
     return "allowed values are " + ", ".join(repr(v) for v in values)

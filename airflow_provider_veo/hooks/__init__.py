@@ -1,0 +1,1 @@
+"""Hooks for the Scenario API: :class:`ScenarioHook` (sync) and :class:`ScenarioAsyncHook` (async)."""

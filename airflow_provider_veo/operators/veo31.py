@@ -1,0 +1,417 @@
+"""Generate a video with Google Veo 3.1 through Scenario."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.sdk import BaseOperator, ObjectStoragePath, conf
+
+from airflow_provider_veo.exceptions import (
+    CostLimitExceededError,
+    ScenarioError,
+    ScenarioNotFoundError,
+)
+from airflow_provider_veo.hooks.scenario import ScenarioHook
+from airflow_provider_veo.links.scenario_job import JOB_URL_XCOM_KEY, ScenarioJobLink
+from airflow_provider_veo.models.job import JobStatus
+from airflow_provider_veo.models.veo31 import (
+    DEFAULT_ASPECT_RATIO,
+    DEFAULT_DURATION,
+    DEFAULT_GENERATE_AUDIO,
+    DEFAULT_RESOLUTION,
+    MODEL_ID,
+    Veo31Request,
+)
+from airflow_provider_veo.operators.image_inputs import ImageInput, image_label, resolve_image
+from airflow_provider_veo.triggers.job_complete import JobCompleteTrigger
+from airflow_provider_veo.triggers.job_event import JobEvent, JobResult, job_status, validate_job_event
+from airflow_provider_veo.triggers.job_polling import JobPoller, report_cancel
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+    from airflow.sdk.execution_time.context import TaskStateStoreAccessor
+
+JOB_ID_XCOM_KEY = "job_id"
+"""XCom key of the submitted job's id, pushed before any waiting."""
+
+_STATIC_TYPES = (type(None), bool, int, float, os.PathLike, ObjectStoragePath)
+"""Parameter values known at DAG parse time (besides strings without Jinja and lists of them)."""
+
+_VEO_PARAMETERS = (
+    "prompt",
+    "image",
+    "last_frame_image",
+    "reference_images",
+    "reference_images_type",
+    "negative_prompt",
+    "resolution",
+    "generate_audio",
+    "aspect_ratio",
+    "duration",
+    "seed",
+)
+
+
+class Veo31GenerateOperator(BaseOperator):
+    """Generate a video with Google Veo 3.1 (Scenario model ``model_veo3-1``).
+
+    The job is submitted once; its id is pushed to XCom (key ``job_id``) and its page in the Scenario
+    app (key ``job_url``, the "Scenario Job" link) before any waiting. With ``wait_for_completion``
+    the task returns ``{"job_id", "status", "asset_ids", "cost"}`` once the video is ready, otherwise
+    the job id. Deferrable mode waits in the triggerer and holds no worker slot while Veo renders.
+
+    .. code-block:: python
+
+        generate = Veo31GenerateOperator(
+            task_id="generate",
+            prompt="a fox in the snow, cinematic",
+            duration=8,
+            resolution="1080p",
+        )
+
+    **Validation.** Every parameter is checked by :class:`~airflow_provider_veo.models.veo31.Veo31Request`
+    (allowed values and cross-field rules) at DAG parse time when no parameter is templated, and again
+    after templating; a bad value fails naming the parameter, the value and what is allowed, before
+    any HTTP request. Rendered strings such as ``"8"`` or ``"true"`` are converted for ``duration``,
+    ``seed`` and ``generate_audio``.
+
+    **Images.** ``image``, ``last_frame_image`` and ``reference_images`` take Scenario asset ids
+    (``asset_...``) or a local path / ``ObjectStoragePath`` / URI (``file://``, ``s3://conn@bucket/key``),
+    which is uploaded (free) right before the submission.
+
+    **Never paying twice.** The job is recorded in the task instance's ``task_state_store`` (Airflow
+    3.3) right after the submission. A retry looks it up first: a job still running is waited on
+    again, a job that succeeded is returned as is, and only a job that failed or was canceled is
+    submitted anew. The record also holds a fingerprint of the request: if the parameters changed
+    (e.g. a new prompt), the recorded job is ignored. Clearing a task does not drop its task state in
+    Airflow 3.3.2, so *clear and rerun with the same parameters returns the job that already
+    succeeded without paying again*; to generate a new video with the same parameters, delete the
+    task state key :attr:`job_state_key` (REST API / UI) or set ``[state_store] clear_on_success``.
+    Without a ``task_state_store`` (e.g. ``execute()`` called outside a task runner) every run submits.
+
+    **Cost.** The cost of every job is logged and returned. With ``max_creative_units`` the dry-run
+    estimate is read first and nothing is submitted above it (:class:`CostLimitExceededError`).
+
+    **Outcomes.** ``failure`` raises :class:`ScenarioJobFailedError` (with the API's error and hint),
+    ``canceled`` :class:`ScenarioJobCanceledError`, a job still running at ``timeout``
+    :class:`ScenarioJobTimeoutError` (its status is re-checked at the deadline; the job goes on and a
+    retry resumes it). Killing the task tries to cancel the job, but Scenario refuses to cancel most
+    generations: the job then goes on and its credits are spent.
+
+    :param prompt: text prompt.
+    :param image: first frame (asset id, path or URI).
+    :param last_frame_image: last frame (asset id, path or URI); with ``image``, a transition.
+    :param reference_images: 1 to 3 reference images (asset ids, paths or URIs); not with ``image``.
+    :param reference_images_type: ``"ASSET"`` or ``"STYLE"`` (applies to all reference images).
+    :param negative_prompt: what to avoid.
+    :param resolution: ``"720p"`` or ``"1080p"``.
+    :param generate_audio: generate the soundtrack (changes the price).
+    :param aspect_ratio: ``"16:9"`` or ``"9:16"``.
+    :param duration: 4, 6 or 8 seconds (8 only with reference images).
+    :param seed: 0 to 4294967295, for reproducibility.
+    :param model_id: Scenario model id.
+    :param scenario_conn_id: Airflow connection (type ``scenario``).
+    :param project_id: Scenario project, when not the connection's.
+    :param wait_for_completion: wait until the video is ready (else return the job id at once).
+    :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``).
+    :param poll_interval: seconds between two status reads.
+    :param timeout: seconds to wait for the job, from the start of the wait (a deadline, not per poll).
+    :param max_creative_units: refuse to submit when the dry-run estimate is above this.
+    """
+
+    template_fields: Sequence[str] = (*_VEO_PARAMETERS, "project_id")
+    template_fields_renderers: ClassVar[dict[str, str]] = {"reference_images": "py"}
+    operator_extra_links = (ScenarioJobLink(),)
+    ui_color = "#d6e4ff"
+
+    job_state_key: ClassVar[str] = "scenario_veo31_job"
+    """``task_state_store`` key of the recorded job; renaming it breaks the resumption of in-flight jobs."""
+
+    def __init__(
+        self,
+        *,
+        prompt: str | None = None,
+        image: ImageInput | None = None,
+        last_frame_image: ImageInput | None = None,
+        reference_images: Sequence[ImageInput] | None = None,
+        reference_images_type: str | None = None,
+        negative_prompt: str | None = None,
+        resolution: str = DEFAULT_RESOLUTION,
+        generate_audio: bool = DEFAULT_GENERATE_AUDIO,
+        aspect_ratio: str = DEFAULT_ASPECT_RATIO,
+        duration: int = DEFAULT_DURATION,
+        seed: int | None = None,
+        model_id: str = MODEL_ID,
+        scenario_conn_id: str = ScenarioHook.default_conn_name,
+        project_id: str | None = None,
+        wait_for_completion: bool = True,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poll_interval: float = 10.0,
+        timeout: float = 3600.0,
+        max_creative_units: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.prompt = prompt
+        self.image = image
+        self.last_frame_image = last_frame_image
+        self.reference_images = reference_images
+        self.reference_images_type = reference_images_type
+        self.negative_prompt = negative_prompt
+        self.resolution = resolution
+        self.generate_audio = generate_audio
+        self.aspect_ratio = aspect_ratio
+        self.duration = duration
+        self.seed = seed
+        self.model_id = model_id
+        self.scenario_conn_id = scenario_conn_id
+        self.project_id = project_id
+        self.wait_for_completion = wait_for_completion
+        self.deferrable = deferrable
+        self.poll_interval = _positive("poll_interval", poll_interval)
+        self.timeout = _positive("timeout", timeout)
+        self.max_creative_units = (
+            None if max_creative_units is None else _positive("max_creative_units", max_creative_units)
+        )
+        self.job_id: str | None = None
+        # Parse-time check of what is already known; templated values take the model's defaults,
+        # which never make a rule fail, and are checked after templating in execute().
+        _request({name: value for name, value in self._parameters().items() if not _is_dynamic(value)})
+
+    @cached_property
+    def hook(self) -> ScenarioHook:
+        return ScenarioHook(scenario_conn_id=self.scenario_conn_id, project_id=self.project_id)
+
+    def build_request(self) -> Veo31Request:
+        """Validate the current (rendered) parameters; image inputs appear as given, not uploaded yet."""
+        return _request(self._parameters())
+
+    def _parameters(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _VEO_PARAMETERS}
+
+    def execute(self, context: Context) -> str | JobResult:
+        request = self.build_request()
+        store = context.get("task_state_store")
+        if store is None:
+            self.log.warning(
+                "No task_state_store in the task context: a retry of this task cannot resume its job "
+                "and would submit (and pay for) a new one."
+            )
+        fingerprint = _fingerprint(self.model_id, request)
+        job_id, succeeded = self._recorded_job(store, fingerprint)
+        if job_id is None:
+            job_id = self._submit(request)
+            if store is not None:
+                store.set(self.job_state_key, {"job_id": job_id, "request_sha256": fingerprint})
+        self.job_id = job_id
+        context["ti"].xcom_push(key=JOB_ID_XCOM_KEY, value=job_id)
+        context["ti"].xcom_push(key=JOB_URL_XCOM_KEY, value=self.hook.job_url(job_id))
+
+        if not self.wait_for_completion:
+            return job_id
+        if succeeded is not None:
+            return self._finish(succeeded)
+        if self.deferrable:
+            return self._defer(job_id)
+        return self._wait(job_id)
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> JobResult:
+        """Resume after :class:`JobCompleteTrigger` fired; everything needed comes in the event."""
+        return self._finish(validate_job_event(event))
+
+    def on_kill(self) -> None:
+        """Try to cancel the job; Scenario refuses for most generations, which is logged plainly."""
+        if not self.job_id:
+            return
+        try:
+            self.hook.cancel_job(self.job_id)
+        except ScenarioError as error:
+            report_cancel(self.log, self.job_id, error)
+        else:
+            report_cancel(self.log, self.job_id, None)
+
+    def _recorded_job(
+        self, store: TaskStateStoreAccessor | None, fingerprint: str
+    ) -> tuple[str | None, JobEvent | None]:
+        """The job to resume instead of submitting: ``(job_id, success event if it already succeeded)``."""
+        recorded = store.get(self.job_state_key) if store is not None else None
+        if recorded is None:
+            return None, None
+        if not isinstance(recorded, dict) or not isinstance(recorded.get("job_id"), str):
+            self.log.warning("Ignoring an unreadable recorded job %r", recorded)
+            return None, None
+        job_id = str(recorded["job_id"])
+        if recorded.get("request_sha256") != fingerprint:
+            self.log.info("Recorded job %s was submitted with other parameters; submitting a new job", job_id)
+            return None, None
+        try:
+            job = self.hook.get_job(job_id)
+        except ScenarioNotFoundError:
+            self.log.warning("Recorded job %s no longer exists; submitting a new job", job_id)
+            return None, None
+        status = job_status(job)
+        if status is JobStatus.SUCCESS:
+            self.log.info("Job %s recorded by an earlier try already succeeded; not submitting again", job_id)
+            return job_id, JobEvent.from_terminal_job(job)
+        if not status.is_terminal:
+            self.log.info(
+                "Resuming job %s (%s) submitted by an earlier try; not submitting again", job_id, status.value
+            )
+            return job_id, None
+        self.log.warning(
+            "Job %s recorded by an earlier try ended with %s; submitting a new job", job_id, status.value
+        )
+        return None, None
+
+    def _submit(self, request: Veo31Request) -> str:
+        body = self._upload_images(request).to_api_body()
+        if self.max_creative_units is not None:
+            estimate = self.hook.estimate_cost(self.model_id, body)
+            if estimate > self.max_creative_units:
+                raise CostLimitExceededError(
+                    estimate=estimate, limit=self.max_creative_units, model_id=self.model_id
+                )
+            self.log.info(
+                "Estimated cost: %g creative units (max_creative_units=%g)", estimate, self.max_creative_units
+            )
+        response = self.hook.run_model(self.model_id, body)
+        job_id = str(response["job"]["jobId"])
+        self.log.info(
+            "Submitted Scenario job %s to %s; billed %s creative units",
+            job_id,
+            self.model_id,
+            response.get("creativeUnitsCost", "an unreported number of"),
+        )
+        return job_id
+
+    def _upload_images(self, request: Veo31Request) -> Veo31Request:
+        """The request with every image input that is not an asset id uploaded and replaced by its id."""
+        references = request.reference_images
+        return dataclasses.replace(
+            request,
+            image=self._asset_id(request.image),
+            last_frame_image=self._asset_id(request.last_frame_image),
+            reference_images=None
+            if references is None
+            else [resolve_image(self.hook, i) for i in references],
+        )
+
+    def _asset_id(self, image: str | None) -> str | None:
+        return None if image is None else resolve_image(self.hook, image)
+
+    def _defer(self, job_id: str) -> JobResult:
+        job = self.hook.get_job(job_id)
+        if job_status(job).is_terminal:
+            self.log.info("Job %s already finished; not deferring", job_id)
+            return self._finish(JobEvent.from_terminal_job(job))
+        self.defer(
+            trigger=JobCompleteTrigger(
+                job_id=job_id,
+                end_time=time.time() + self.timeout,
+                scenario_conn_id=self.scenario_conn_id,
+                project_id=self.project_id,
+                poll_interval=self.poll_interval,
+            ),
+            method_name="execute_complete",
+            timeout=None,
+        )
+
+    def _wait(self, job_id: str) -> JobResult:
+        poller = JobPoller(job_id=job_id, end_time=time.time() + self.timeout, log=self.log)
+        while True:
+            try:
+                job = self.hook.get_job(job_id)
+            except ScenarioError as error:
+                event = poller.on_error(error)
+            else:
+                event = poller.on_job(job)
+            event = event or poller.on_deadline()
+            if event is not None:
+                return self._finish(event)
+            time.sleep(poller.next_delay(self.poll_interval))
+
+    def _finish(self, event: JobEvent) -> JobResult:
+        """Log the outcome and its cost; return the result or raise the outcome's exception."""
+        cost = "an unreported number of" if event.cost is None else f"{event.cost:g}"
+        self.log.info(
+            "Scenario job %s ended: %s; cost %s creative units; assets %s",
+            event.job_id,
+            event.status.value,
+            cost,
+            list(event.asset_ids),
+        )
+        return event.result()
+
+
+def _positive(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def _request(parameters: dict[str, Any]) -> Veo31Request:
+    """Build (and so validate) the request, converting what templating renders as strings."""
+    return Veo31Request(
+        **{name: _CONVERTERS.get(name, _unchanged)(value) for name, value in parameters.items()}
+    )
+
+
+def _is_dynamic(value: Any) -> bool:
+    """Whether a parameter is only known after templating (a Jinja string, an XComArg, ...)."""
+    if isinstance(value, str):
+        return "{{" in value
+    if isinstance(value, (list, tuple)):
+        return any(_is_dynamic(item) for item in value)
+    return not isinstance(value, _STATIC_TYPES)
+
+
+def _optional_image(value: Any) -> str | None:
+    return None if value is None else image_label(value)
+
+
+def _reference_images(value: Any) -> Any:
+    """A list of image labels; anything that is not a list/tuple is passed on for the request to reject."""
+    if isinstance(value, (list, tuple)):
+        return [image_label(item) for item in value]
+    return value
+
+
+def _as_int(value: Any) -> Any:
+    """``"8"`` -> 8 (a rendered template); anything else unchanged, for the request to judge."""
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return value
+
+
+def _as_bool(value: Any) -> Any:
+    """``"true"`` / ``"false"`` (any case) -> bool; anything else unchanged, for the request to judge."""
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return value
+
+
+def _fingerprint(model_id: str, request: Veo31Request) -> str:
+    """Hash of what is asked (model and parameters, images as given): tells a retry from a changed task."""
+    text = json.dumps({"model_id": model_id, "body": request.to_api_body()}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _unchanged(value: Any) -> Any:
+    return value
+
+
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "image": _optional_image,
+    "last_frame_image": _optional_image,
+    "reference_images": _reference_images,
+    "generate_audio": _as_bool,
+    "duration": _as_int,
+    "seed": _as_int,
+}

@@ -1,0 +1,123 @@
+"""Wait for a Scenario job submitted elsewhere (another task, another system) to finish."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
+from airflow.sdk.exceptions import AirflowSensorTimeout
+
+from airflow_provider_veo.hooks.scenario import ScenarioHook
+from airflow_provider_veo.links.scenario_job import ScenarioJobLink
+from airflow_provider_veo.triggers.job_complete import JobCompleteTrigger
+from airflow_provider_veo.triggers.job_event import (
+    JobEvent,
+    JobEventStatus,
+    validate_job_event,
+)
+from airflow_provider_veo.triggers.job_polling import ProgressLog
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+class ScenarioJobSensor(BaseSensorOperator):
+    """Wait until a Scenario job finishes; return its asset ids (XCom ``return_value``).
+
+    A job that fails raises :class:`ScenarioJobFailedError` (with the API's error and hint), one that
+    is canceled :class:`ScenarioJobCanceledError`; a job still running after the sensor's ``timeout``
+    raises ``AirflowSensorTimeout`` in both modes (so ``soft_fail`` works the same way). Deferrable
+    mode waits in the triggerer with :class:`JobCompleteTrigger`.
+
+    .. code-block:: python
+
+        wait = ScenarioJobSensor(
+            task_id="wait_for_video",
+            job_id="{{ ti.xcom_pull(task_ids='generate', key='job_id') }}",
+            poke_interval=15,
+            timeout=3600,
+            deferrable=True,
+        )
+
+    :param job_id: the job to wait on (templated).
+    :param scenario_conn_id: Airflow connection (type ``scenario``).
+    :param project_id: Scenario project, when not the connection's (templated).
+    :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``).
+    """
+
+    template_fields: Sequence[str] = ("job_id", "project_id")
+    operator_extra_links = (ScenarioJobLink(),)
+    ui_color = "#d6e4ff"
+
+    def __init__(
+        self,
+        *,
+        job_id: str,
+        scenario_conn_id: str = ScenarioHook.default_conn_name,
+        project_id: str | None = None,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.job_id = job_id
+        self.scenario_conn_id = scenario_conn_id
+        self.project_id = project_id
+        self.deferrable = deferrable
+        self._progress: ProgressLog | None = None
+
+    @cached_property
+    def hook(self) -> ScenarioHook:
+        return ScenarioHook(scenario_conn_id=self.scenario_conn_id, project_id=self.project_id)
+
+    def execute(self, context: Context) -> Any:
+        context["ti"].xcom_push(key="job_url", value=self.hook.job_url(self.job_id))
+        if not self.deferrable:
+            return super().execute(context)
+        done = self.poke(context)
+        if done:
+            return done.xcom_value
+        self.defer(
+            trigger=JobCompleteTrigger(
+                job_id=self.job_id,
+                end_time=time.time() + self.timeout,
+                scenario_conn_id=self.scenario_conn_id,
+                project_id=self.project_id,
+                poll_interval=self.poke_interval,
+            ),
+            method_name="execute_complete",
+            timeout=None,
+        )
+
+    def poke(self, context: Context) -> PokeReturnValue:
+        job = self.hook.get_job(self.job_id)
+        if self._progress is None:
+            self._progress = ProgressLog(self.job_id, self.log)
+        if not self._progress.update(job).is_terminal:
+            return PokeReturnValue(is_done=False)
+        return self._done(JobEvent.from_terminal_job(job))
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> list[str]:
+        """Resume after :class:`JobCompleteTrigger` fired; return the job's asset ids."""
+        job_event = validate_job_event(event)
+        if job_event.status is JobEventStatus.TIMEOUT:
+            raise AirflowSensorTimeout(
+                f"Scenario job {job_event.job_id} did not finish within the sensor's timeout of "
+                f"{self.timeout:g} s (last status: {job_event.job_status}); it goes on running."
+            )
+        return self._asset_ids(job_event)
+
+    def _done(self, event: JobEvent) -> PokeReturnValue:
+        return PokeReturnValue(is_done=True, xcom_value=self._asset_ids(event))
+
+    def _asset_ids(self, event: JobEvent) -> list[str]:
+        result = event.result()
+        self.log.info(
+            "Scenario job %s succeeded; cost %s creative units; assets %s",
+            result["job_id"],
+            "an unreported number of" if result["cost"] is None else f"{result['cost']:g}",
+            result["asset_ids"],
+        )
+        return result["asset_ids"]

@@ -1,0 +1,1 @@
+"""Transfers of Scenario assets to object storage."""

@@ -1,0 +1,134 @@
+"""Wait in the triggerer, without a worker slot, until a Scenario job finishes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_veo.exceptions import ScenarioError
+from airflow_provider_veo.hooks.scenario import ScenarioHook
+from airflow_provider_veo.hooks.scenario_async import ScenarioAsyncHook
+from airflow_provider_veo.triggers.job_event import JobEvent
+from airflow_provider_veo.triggers.job_polling import (
+    DEFAULT_MAX_CONSECUTIVE_FAILURES,
+    JobPoller,
+    report_cancel,
+)
+
+POLL_REQUEST_RETRIES = 1
+"""Quick retries of one poll request by the hook (e.g. a keep-alive connection the server dropped).
+
+Longer trouble is ridden out poll by poll, within ``max_consecutive_failures``.
+"""
+
+
+class JobCompleteTrigger(BaseTrigger):
+    """Poll ``GET /jobs/{job_id}`` until the job finishes or ``end_time`` passes; yield exactly one event.
+
+    The event payload is :meth:`JobEvent.to_payload`: ``status`` is ``success`` (with ``asset_ids`` and
+    ``cost``), ``failure`` (with the API's ``error`` and ``hint``), ``canceled``, ``timeout`` or ``error``.
+    Read it back with :func:`~airflow_provider_veo.triggers.job_event.validate_job_event`.
+
+    The trigger only reads (``run()`` may run more than once: after a triggerer restart it resumes
+    polling the same job), serializes no credential, and keeps one HTTP connection pool per event
+    loop for all its instances (see :class:`ScenarioAsyncHook`).
+
+    :param job_id: the Scenario job to wait on.
+    :param end_time: the deadline, as a wall-clock epoch (``time.time() + timeout``), so it holds across
+        triggerer restarts and hosts.
+    :param scenario_conn_id: the Airflow connection (type ``scenario``).
+    :param project_id: the Scenario project, when not the connection's.
+    :param poll_interval: seconds between polls (each sleep is jittered by ±10 %).
+    :param max_consecutive_failures: polls in a row that may fail transiently (429, 5xx, connection
+        trouble; each poll request is retried once quickly by the hook) before the trigger gives up
+        with an ``error`` event. A 429's ``Retry-After`` is honoured.
+
+    >>> import time
+    >>> trigger = JobCompleteTrigger(job_id="job_123", end_time=time.time() + 3600)
+    """
+
+    def __init__(
+        self,
+        *,
+        job_id: str,
+        end_time: float,
+        scenario_conn_id: str = ScenarioHook.default_conn_name,
+        project_id: str | None = None,
+        poll_interval: float = 10.0,
+        max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES,
+    ) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        if poll_interval <= 0:
+            raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
+        if max_consecutive_failures < 1:
+            raise ValueError(f"max_consecutive_failures must be at least 1, got {max_consecutive_failures!r}")
+        self.job_id = job_id
+        self.end_time = float(end_time)
+        self.scenario_conn_id = scenario_conn_id
+        self.project_id = project_id
+        self.poll_interval = float(poll_interval)
+        self.max_consecutive_failures = int(max_consecutive_failures)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "job_id": self.job_id,
+                "end_time": self.end_time,
+                "scenario_conn_id": self.scenario_conn_id,
+                "project_id": self.project_id,
+                "poll_interval": self.poll_interval,
+                "max_consecutive_failures": self.max_consecutive_failures,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        event = await self._wait()
+        yield TriggerEvent(event.to_payload())  # type: ignore[no-untyped-call]
+
+    async def _wait(self) -> JobEvent:
+        poller = JobPoller(
+            job_id=self.job_id,
+            end_time=self.end_time,
+            max_consecutive_failures=self.max_consecutive_failures,
+            log=self.log,
+        )
+        try:
+            async with self._hook() as hook:
+                while True:
+                    try:
+                        job = await hook.get_job(self.job_id)
+                    except Exception as error:  # an unexpected error ends the wait with an error event
+                        event = poller.on_error(error)
+                    else:
+                        event = poller.on_job(job)
+                    event = event or poller.on_deadline()
+                    if event is not None:
+                        return event
+                    await asyncio.sleep(poller.next_delay(self.poll_interval))
+        except ScenarioError as error:  # the hook could not be set up, e.g. a missing connection
+            return poller.error_event(f"{type(error).__name__}: {error}")
+
+    async def on_kill(self) -> None:
+        """Try to cancel the job when a user kills the deferred task (Airflow 3.3 calls this).
+
+        Scenario refuses to cancel most generation jobs: the job then goes on and its credits are
+        spent, which is logged plainly. Not called on triggerer restarts (see ``cleanup``).
+        """
+        try:
+            async with self._hook() as hook:
+                await hook.cancel_job(self.job_id)
+        except ScenarioError as error:
+            report_cancel(self.log, self.job_id, error)
+        else:
+            report_cancel(self.log, self.job_id, None)
+
+    def _hook(self) -> ScenarioAsyncHook:
+        return ScenarioAsyncHook(
+            scenario_conn_id=self.scenario_conn_id,
+            project_id=self.project_id,
+            max_retries=POLL_REQUEST_RETRIES,
+        )

@@ -1,0 +1,124 @@
+"""Never paying twice: a retry resumes the job recorded in the Task SDK's task_state_store.
+
+Each try gets its own real ``TaskStateStoreAccessor`` (as the task runner builds it) over one
+in-memory task state, which persists across tries like the metadata DB (see tests/support/task_state.py).
+"""
+
+from __future__ import annotations
+
+import pytest
+from airflow.sdk.exceptions import TaskDeferred
+
+from airflow_provider_veo.exceptions import ScenarioJobTimeoutError
+from airflow_provider_veo.operators.veo31 import Veo31GenerateOperator
+from airflow_provider_veo.testing import make_png
+from tests.support.context import task_context
+from tests.support.logs import captured_logs
+from tests.support.task_state import InMemoryTaskState
+
+POLL = "GET /jobs/{jobId}"
+KEY = Veo31GenerateOperator.job_state_key
+
+
+def generate(**kwargs: object) -> Veo31GenerateOperator:
+    params: dict[str, object] = {
+        "task_id": "generate",
+        "prompt": "a fox in the snow, cinematic",
+        "duration": 4,
+        "poll_interval": 0.1,
+        "deferrable": False,
+    }
+    params.update(kwargs)
+    return Veo31GenerateOperator(**params)  # type: ignore[arg-type]
+
+
+def run_try(state: InMemoryTaskState, op: Veo31GenerateOperator):
+    with state.accessor() as store:
+        context = task_context(store)
+        return op.execute(context), context
+
+
+def test_a_retry_after_a_failed_wait_resumes_the_same_job(scenario_emulator) -> None:
+    state = InMemoryTaskState()
+    with pytest.raises(ScenarioJobTimeoutError) as first_try:  # the wait dies after the submission
+        run_try(state, generate(timeout=0.2))
+    submitted = first_try.value.job_id
+    assert state.values[KEY]["job_id"] == submitted  # recorded before waiting
+
+    with captured_logs() as logs:
+        result, context = run_try(state, generate())  # a fresh operator, as on a real retry
+
+    assert scenario_emulator.paid_submissions == 1
+    assert result["job_id"] == submitted
+    assert result["status"] == "success"
+    assert context["ti"].xcom["job_id"] == submitted
+    assert any(f"Resuming job {submitted}" in m for m in logs.messages())
+    assert len(state.writes) == 1
+
+
+def test_a_job_that_already_succeeded_is_returned_without_submitting_or_waiting(scenario_emulator) -> None:
+    state = InMemoryTaskState()
+    first, _ = run_try(state, generate())
+    polls = scenario_emulator.count(POLL)
+
+    second, context = run_try(state, generate(poll_interval=30))
+
+    assert second == first
+    assert scenario_emulator.paid_submissions == 1
+    assert scenario_emulator.count(POLL) == polls + 1  # one look at the recorded job
+    assert context["ti"].xcom["job_id"] == first["job_id"]
+
+
+def test_a_job_that_failed_is_submitted_anew(scenario_emulator) -> None:
+    state = InMemoryTaskState()
+    scenario_emulator.fail_next_jobs(1, error="Internal error")
+    with pytest.raises(Exception, match="Internal error"):
+        run_try(state, generate())
+    failed = state.values[KEY]["job_id"]
+
+    result, _ = run_try(state, generate())
+
+    assert scenario_emulator.paid_submissions == 2
+    assert result["job_id"] != failed
+    assert state.values[KEY]["job_id"] == result["job_id"]
+
+
+def test_changed_parameters_are_a_new_job(scenario_emulator) -> None:
+    state = InMemoryTaskState()
+    first, _ = run_try(state, generate(wait_for_completion=False))
+    second, _ = run_try(state, generate(prompt="a wolf in the snow", wait_for_completion=False))
+
+    assert first != second
+    assert scenario_emulator.paid_submissions == 2
+
+
+def test_a_deferred_retry_defers_on_the_recorded_job(scenario_emulator) -> None:
+    state = InMemoryTaskState()
+    with pytest.raises(TaskDeferred) as first_try:
+        run_try(state, generate(deferrable=True))
+    with pytest.raises(TaskDeferred) as second_try:  # e.g. the first deferral ended in an error event
+        run_try(state, generate(deferrable=True))
+
+    assert second_try.value.trigger.job_id == first_try.value.trigger.job_id
+    assert scenario_emulator.paid_submissions == 1
+
+
+def test_images_are_not_uploaded_again_on_resume(scenario_emulator, tmp_path) -> None:
+    image = tmp_path / "first.png"
+    image.write_bytes(make_png(1280, 720))
+    state = InMemoryTaskState()
+    with pytest.raises(ScenarioJobTimeoutError):
+        run_try(state, generate(image=str(image), timeout=0.2))
+    run_try(state, generate(image=str(image)))
+
+    assert scenario_emulator.count("POST /assets") == 1
+    assert scenario_emulator.paid_submissions == 1
+
+
+def test_without_a_task_state_store_each_run_submits_and_says_so(scenario_emulator) -> None:
+    with captured_logs() as logs:
+        generate(wait_for_completion=False).execute(task_context())
+        generate(wait_for_completion=False).execute(task_context())
+
+    assert scenario_emulator.paid_submissions == 2
+    assert any("No task_state_store" in m for m in logs.messages("warning"))

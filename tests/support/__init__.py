@@ -1,0 +1,1 @@
+"""Helpers shared by the operator, trigger, sensor and link tests (plain functions, no fixtures)."""

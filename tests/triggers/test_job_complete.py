@@ -1,0 +1,255 @@
+"""JobCompleteTrigger against the emulator, over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from airflow.sdk._shared.module_loading import import_string
+from airflow.sdk.serde import deserialize, serialize
+
+from airflow_provider_veo.testing import EmulatorConfig, Fault
+from airflow_provider_veo.triggers.job_complete import JobCompleteTrigger
+from airflow_provider_veo.triggers.job_event import validate_job_event
+from tests.support.jobs import first_event, submit_job
+from tests.support.logs import captured_logs
+
+JOB_ROUTE = "GET /jobs/{jobId}"
+
+
+def make_trigger(job_id: str, *, within: float = 10.0, **kwargs: object) -> JobCompleteTrigger:
+    kwargs.setdefault("poll_interval", 0.1)
+    return JobCompleteTrigger(job_id=job_id, end_time=time.time() + within, **kwargs)  # type: ignore[arg-type]
+
+
+class TestSerialize:
+    def test_holds_only_ids_settings_and_an_epoch_deadline(self) -> None:
+        trigger = JobCompleteTrigger(
+            job_id="job_1",
+            end_time=1_900_000_000.5,
+            scenario_conn_id="my_scenario",
+            project_id="proj_1",
+            poll_interval=15,
+        )
+        assert trigger.serialize() == (
+            "airflow_provider_veo.triggers.job_complete.JobCompleteTrigger",
+            {
+                "job_id": "job_1",
+                "end_time": 1_900_000_000.5,
+                "scenario_conn_id": "my_scenario",
+                "project_id": "proj_1",
+                "poll_interval": 15.0,
+                "max_consecutive_failures": 5,
+            },
+        )
+
+    def test_round_trips_through_airflow_serde(self) -> None:
+        classpath, kwargs = make_trigger("job_1", project_id="proj_1").serialize()
+        rebuilt = import_string(classpath)(**deserialize(serialize(kwargs)))
+        assert rebuilt.serialize() == (classpath, kwargs)
+
+    def test_carries_no_credentials(self, scenario_emulator) -> None:
+        trigger = make_trigger("job_1")
+        text = repr(trigger) + repr(trigger.serialize())
+        assert scenario_emulator.api_key not in text
+        assert scenario_emulator.api_secret not in text
+
+    @pytest.mark.parametrize(
+        ("kwargs", "message"),
+        [({"poll_interval": 0}, "poll_interval"), ({"max_consecutive_failures": 0}, "max_consecutive_failures")],
+    )
+    def test_rejects_nonsense_settings(self, kwargs: dict[str, float], message: str) -> None:
+        with pytest.raises(ValueError, match=message):
+            make_trigger("job_1", **kwargs)
+
+
+class TestOutcomes:
+    @pytest.mark.asyncio
+    async def test_success_carries_asset_ids_and_cost(self, scenario_emulator) -> None:
+        job_id = submit_job()
+        payload = await first_event(make_trigger(job_id))
+
+        job = scenario_emulator.job(job_id)
+        assert payload["status"] == "success"
+        assert payload["job_id"] == job_id
+        assert payload["asset_ids"] == job["metadata"]["assetIds"] != []
+        assert payload["cost"] == job["billing"]["cuCost"] > 0
+        assert validate_job_event(payload).result()["asset_ids"] == job["metadata"]["assetIds"]
+
+    @pytest.mark.asyncio
+    async def test_failure_carries_the_api_error_and_hint(self, scenario_emulator) -> None:
+        scenario_emulator.fail_next_jobs(1, error="Content moderated", hint="Rephrase the prompt")
+        job_id = submit_job()
+        payload = await first_event(make_trigger(job_id))
+
+        assert payload["status"] == "failure"
+        assert payload["job_status"] == "failure"
+        assert payload["error"] == "Content moderated"
+        assert payload["hint"] == "Rephrase the prompt"
+        assert payload["asset_ids"] == []
+
+    @pytest.mark.asyncio
+    async def test_canceled(self, scenario_emulator_factory) -> None:
+        with scenario_emulator_factory(EmulatorConfig(job_duration=5.0, allow_cancel=True)) as emu:
+            job_id = submit_job()
+            trigger = make_trigger(job_id)
+            waiting = asyncio.ensure_future(first_event(trigger))
+            await asyncio.sleep(0.3)
+            assert not waiting.done()
+            await make_trigger(job_id).on_kill()  # a user killed the deferred task
+            payload = await waiting
+
+            assert payload["status"] == "canceled"
+            assert emu.job(job_id)["status"] == "canceled"
+
+    @pytest.mark.asyncio
+    async def test_already_finished_job_answers_at_the_first_poll(self, scenario_emulator_factory) -> None:
+        with scenario_emulator_factory(EmulatorConfig(job_duration=0.0)) as emu:
+            job_id = submit_job()
+            payload = await first_event(make_trigger(job_id, poll_interval=30))
+
+            assert payload["status"] == "success"
+            assert emu.count(JOB_ROUTE) == 1
+
+    @pytest.mark.asyncio
+    async def test_timeout_reports_the_last_status(self, scenario_emulator) -> None:
+        job_id = submit_job()
+        started = time.monotonic()
+        payload = await first_event(make_trigger(job_id, within=0.3))
+
+        assert payload["status"] == "timeout"
+        assert payload["job_status"] in {"queued", "warming-up", "in-progress"}
+        assert 0.25 <= time.monotonic() - started < 1.0  # never slept past the deadline
+        assert scenario_emulator.job(job_id)["status"] not in {"success", "failure", "canceled"}
+
+    @pytest.mark.asyncio
+    async def test_status_is_rechecked_at_the_deadline(self, scenario_emulator) -> None:
+        # The job (1 s) finishes between the first poll and the deadline (1.3 s); with a 30 s interval
+        # the only other poll is the re-check at the deadline, which must see the success.
+        job_id = submit_job()
+        payload = await first_event(make_trigger(job_id, within=1.3, poll_interval=30))
+
+        assert payload["status"] == "success"
+        assert scenario_emulator.count(JOB_ROUTE) == 2
+
+    @pytest.mark.asyncio
+    async def test_a_deadline_already_past_still_checks_once(self, scenario_emulator_factory) -> None:
+        with scenario_emulator_factory(EmulatorConfig(job_duration=0.0)) as emu:
+            job_id = submit_job()
+            payload = await first_event(make_trigger(job_id, within=-60))
+
+            assert payload["status"] == "success"
+            assert emu.count(JOB_ROUTE) == 1
+
+
+class TestTransientErrors:
+    @pytest.mark.asyncio
+    async def test_rides_out_429_5xx_and_resets(self, scenario_emulator) -> None:
+        job_id = submit_job()
+        scenario_emulator.inject(Fault.status(429, retry_after=0.2), route=JOB_ROUTE, times=2)
+        scenario_emulator.inject(Fault.status(503), route=JOB_ROUTE, times=2)
+        scenario_emulator.inject(Fault.reset(), route=JOB_ROUTE, times=2)
+        with captured_logs() as logs:
+            payload = await first_event(make_trigger(job_id))
+
+        assert payload["status"] == "success"
+        assert scenario_emulator.count(JOB_ROUTE) >= 7  # 6 refused requests, then at least one answer
+        assert any("will try again" in m for m in logs.messages("warning"))
+
+    @pytest.mark.asyncio
+    async def test_gives_up_after_the_budget_of_consecutive_failures(self, scenario_emulator) -> None:
+        job_id = submit_job()
+        scenario_emulator.inject(Fault.status(503), route=JOB_ROUTE, times=100)
+        payload = await first_event(make_trigger(job_id, max_consecutive_failures=2))
+
+        assert payload["status"] == "error"
+        assert "2 polls in a row failed" in payload["message"]
+        assert "HTTP 503" in payload["message"]
+        # 2 polls, each retried once by the hook.
+        assert scenario_emulator.count(JOB_ROUTE) == 4
+
+    @pytest.mark.asyncio
+    async def test_an_unknown_job_is_an_error_at_once(self, scenario_emulator) -> None:
+        payload = await first_event(make_trigger("job_doesnotexist"))
+
+        assert payload["status"] == "error"
+        assert "ScenarioNotFoundError" in payload["message"]
+        assert scenario_emulator.count(JOB_ROUTE) == 1
+
+    @pytest.mark.asyncio
+    async def test_a_missing_connection_is_an_error_event(self, scenario_emulator) -> None:
+        payload = await first_event(make_trigger("job_1", scenario_conn_id="no_such_connection"))
+
+        assert payload["status"] == "error"
+        assert "no_such_connection" in payload["message"]
+        assert scenario_emulator.count(JOB_ROUTE) == 0
+
+
+class TestPolling:
+    @pytest.mark.asyncio
+    async def test_logs_status_and_progress_changes_only(self, scenario_emulator) -> None:
+        job_id = submit_job()
+        with captured_logs() as logs:
+            await first_event(make_trigger(job_id, poll_interval=0.05))
+
+        progress = [m for m in logs.messages("info") if m.startswith(f"Scenario job {job_id}: ")]
+        assert progress[0] == f"Scenario job {job_id}: queued 0%"
+        assert any(m.startswith(f"Scenario job {job_id}: in-progress ") for m in progress)
+        assert progress[-1] == f"Scenario job {job_id}: success 100%"
+        assert len(progress) == len(set(progress))  # one line per change, not per poll
+        assert len(progress) < scenario_emulator.count(JOB_ROUTE)
+
+    @pytest.mark.asyncio
+    async def test_many_triggers_share_one_connection_pool(self, scenario_emulator) -> None:
+        job_ids = [submit_job(f"scene {i}") for i in range(10)]
+        connections_before = scenario_emulator.tcp_connections
+        payloads = await asyncio.gather(*(first_event(make_trigger(job_id)) for job_id in job_ids))
+
+        assert {p["status"] for p in payloads} == {"success"}
+        polls = scenario_emulator.count(JOB_ROUTE)
+        connections = scenario_emulator.tcp_connections - connections_before
+        assert polls >= 10 * 5
+        assert connections <= 10  # at most one per concurrent request, reused across polls
+        assert connections < polls / 4
+
+    @pytest.mark.asyncio
+    async def test_a_trigger_rebuilt_from_serialize_resumes_the_same_job(self, scenario_emulator) -> None:
+        job_id = submit_job()
+        original = make_trigger(job_id)
+        first_run = asyncio.ensure_future(first_event(original))
+        await asyncio.sleep(0.3)
+        first_run.cancel()  # the triggerer stopped; another one picks the trigger up
+        with pytest.raises(asyncio.CancelledError):
+            await first_run
+        polls_before = scenario_emulator.count(JOB_ROUTE)
+
+        classpath, kwargs = original.serialize()
+        payload = await first_event(import_string(classpath)(**kwargs))
+
+        assert payload["status"] == "success"
+        assert payload["job_id"] == job_id
+        assert scenario_emulator.count(JOB_ROUTE) > polls_before
+        assert scenario_emulator.paid_submissions == 1
+
+
+class TestOnKill:
+    @pytest.mark.asyncio
+    async def test_a_refused_cancel_is_logged_plainly(self, scenario_emulator) -> None:
+        job_id = submit_job()
+        with captured_logs() as logs:
+            await make_trigger(job_id).on_kill()
+
+        assert any(
+            f"refused to cancel job {job_id}" in m and "credits are spent" in m
+            for m in logs.messages("warning")
+        )
+        assert scenario_emulator.count("POST /jobs/{jobId}/action") == 1
+        assert scenario_emulator.job(job_id)["status"] != "canceled"
+
+    @pytest.mark.asyncio
+    async def test_cleanup_does_not_cancel(self, scenario_emulator) -> None:
+        job_id = submit_job()
+        await make_trigger(job_id).cleanup()
+
+        assert scenario_emulator.count("POST /jobs/{jobId}/action") == 0

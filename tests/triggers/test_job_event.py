@@ -1,0 +1,139 @@
+"""The event payload, its validation, the outcome -> exception map and the polling policy (no I/O)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from airflow_provider_veo.exceptions import (
+    InvalidTriggerEventError,
+    ScenarioError,
+    ScenarioJobCanceledError,
+    ScenarioJobError,
+    ScenarioJobFailedError,
+    ScenarioJobTimeoutError,
+    ScenarioNotFoundError,
+    ScenarioRateLimitError,
+    ScenarioServerError,
+)
+from airflow_provider_veo.triggers.job_event import JobEvent, JobEventStatus, validate_job_event
+from airflow_provider_veo.triggers.job_polling import JobPoller
+
+
+def job(status: str, **extra: object) -> dict[str, object]:
+    return {
+        "jobId": "job_1",
+        "status": status,
+        "progress": extra.pop("progress", 0.0),
+        "metadata": {"assetIds": extra.pop("asset_ids", []), "error": extra.pop("error", None), "hint": None},
+        "billing": {"cuCost": extra.pop("cost", 0), "cuDiscount": 0},
+    }
+
+
+def api_error(cls: type, status: int, **kwargs: object) -> Exception:
+    return cls(status_code=status, reason="nope", method="GET", path="/jobs/job_1", **kwargs)
+
+
+class TestValidateJobEvent:
+    @pytest.mark.parametrize(
+        ("event", "message"),
+        [
+            (None, "no event"),
+            ("success", "must be a mapping"),
+            ({"job_id": "job_1"}, "Unknown trigger event status None"),
+            ({"status": "cancelled", "job_id": "job_1"}, "Unknown trigger event status 'cancelled'"),
+            ({"status": "success"}, "no job_id"),
+            ({"status": "success", "job_id": "job_1", "asset_ids": "asset_a"}, "asset_ids"),
+            ({"status": "success", "job_id": "job_1", "asset_ids": ["a"], "cost": "12"}, "cost"),
+        ],
+    )
+    def test_missing_or_unknown_events_are_rejected(self, event: object, message: str) -> None:
+        with pytest.raises(InvalidTriggerEventError, match=message):
+            validate_job_event(event)
+
+    def test_payload_round_trip(self) -> None:
+        event = JobEvent(
+            status=JobEventStatus.FAILURE,
+            job_id="job_1",
+            job_status="failure",
+            cost=0.0,
+            error="Content moderated",
+            hint="Rephrase",
+        )
+        assert validate_job_event(event.to_payload()) == event
+
+
+class TestResult:
+    def test_success_returns_the_small_result(self) -> None:
+        event = JobEvent.from_terminal_job(job("success", asset_ids=["asset_a"], cost=60))
+        assert event.result() == {"job_id": "job_1", "status": "success", "asset_ids": ["asset_a"], "cost": 60.0}
+
+    def test_failure_carries_error_and_hint(self) -> None:
+        with pytest.raises(ScenarioJobFailedError) as raised:
+            JobEvent(status=JobEventStatus.FAILURE, job_id="job_1", error="Content moderated", hint="Rephrase").result()
+        assert (raised.value.job_id, raised.value.error, raised.value.hint) == ("job_1", "Content moderated", "Rephrase")
+        assert "Content moderated" in str(raised.value) and "Rephrase" in str(raised.value)
+
+    @pytest.mark.parametrize(
+        ("status", "exception"),
+        [(JobEventStatus.CANCELED, ScenarioJobCanceledError), (JobEventStatus.TIMEOUT, ScenarioJobTimeoutError)],
+    )
+    def test_each_outcome_has_its_own_exception(self, status: JobEventStatus, exception: type) -> None:
+        with pytest.raises(exception, match="job_1"):
+            JobEvent(status=status, job_id="job_1", job_status="in-progress").result()
+
+    def test_an_error_event_is_not_a_job_outcome(self) -> None:
+        with pytest.raises(ScenarioError, match="5 polls in a row failed") as raised:
+            JobEvent(status=JobEventStatus.ERROR, job_id="job_1", message="5 polls in a row failed").result()
+        assert not isinstance(raised.value, ScenarioJobError)
+
+    def test_an_unfinished_job_has_no_final_event(self) -> None:
+        with pytest.raises(ValueError, match="not finished"):
+            JobEvent.from_terminal_job(job("in-progress"))
+
+
+class TestJobPoller:
+    def test_a_good_poll_resets_the_failure_budget(self) -> None:
+        poller = JobPoller(job_id="job_1", end_time=time.time() + 60, max_consecutive_failures=3)
+        for _ in range(2):
+            assert poller.on_error(api_error(ScenarioServerError, 503)) is None
+        assert poller.on_job(job("in-progress", progress=0.5)) is None
+        for _ in range(2):
+            assert poller.on_error(api_error(ScenarioServerError, 503)) is None
+        event = poller.on_error(api_error(ScenarioServerError, 503))
+        assert event is not None and event.status is JobEventStatus.ERROR
+        assert event.job_status == "in-progress"
+
+    def test_a_non_transient_error_ends_the_wait_at_once(self) -> None:
+        poller = JobPoller(job_id="job_1", end_time=time.time() + 60)
+        event = poller.on_error(api_error(ScenarioNotFoundError, 404))
+        assert event is not None and event.status is JobEventStatus.ERROR
+        assert "ScenarioNotFoundError" in (event.message or "")
+
+    def test_an_unknown_status_ends_the_wait(self) -> None:
+        event = JobPoller(job_id="job_1", end_time=time.time() + 60).on_job(job("exploded"))
+        assert event is not None and event.status is JobEventStatus.ERROR
+        assert "exploded" in (event.message or "")
+
+    def test_sleeps_are_jittered_honour_retry_after_and_stop_at_the_deadline(self) -> None:
+        poller = JobPoller(job_id="job_1", end_time=time.time() + 60)
+        delays = {poller.next_delay(10.0) for _ in range(50)}
+        assert all(9.0 <= d <= 11.0 for d in delays) and len(delays) > 1
+
+        poller.on_error(api_error(ScenarioRateLimitError, 429, retry_after=30.0))
+        assert poller.next_delay(10.0) >= 30.0
+        poller.on_job(job("in-progress"))
+        assert poller.next_delay(10.0) <= 11.0
+
+        near = JobPoller(job_id="job_1", end_time=time.time() + 0.5)
+        assert near.next_delay(10.0) <= 0.5
+
+    def test_timeout_only_after_the_deadline(self) -> None:
+        poller = JobPoller(job_id="job_1", end_time=time.time() + 60)
+        poller.on_job(job("in-progress"))
+        assert poller.on_deadline() is None
+        poller.end_time = time.time() - 1
+        event = poller.on_deadline()
+        assert event is not None and event.status is JobEventStatus.TIMEOUT
+        assert event.job_status == "in-progress"
