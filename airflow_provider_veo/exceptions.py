@@ -46,7 +46,8 @@ class ScenarioAPIError(ScenarioError):
         hint: str | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
-        self.status_code = status_code
+        # AirflowException declares an HTTPStatus; the API may answer codes HTTPStatus does not know.
+        self.status_code = status_code  # type: ignore[assignment]
         self.reason = reason
         self.method = method
         self.path = path

@@ -112,7 +112,8 @@ def normalize_base_url(host: str, *, port: int | None = None) -> str:
 
     * No scheme: ``https://`` is assumed, except ``http://`` for loopback hosts (``localhost``,
       ``127.0.0.1``, ``::1``), because a URI-style connection cannot carry a scheme.
-    * ``port`` (the connection's port field) is added when the host does not name one.
+    * ``port`` (the connection's port field) is added when the host does not name one; user info
+      (``user:password@``) is dropped.
     * The path is kept and ``/v1`` appended unless it already ends with it:
       ``api.cloud.scenario.com`` -> ``https://api.cloud.scenario.com/v1``;
       ``http://127.0.0.1:8000/v1/`` -> ``http://127.0.0.1:8000/v1``.
@@ -124,7 +125,7 @@ def normalize_base_url(host: str, *, port: int | None = None) -> str:
     parts = urlsplit(text)
     if not parts.hostname:
         raise ScenarioConfigurationError(f"The Scenario API base URL {host!r} has no host name")
-    netloc = parts.netloc
+    netloc = parts.netloc.rpartition("@")[2]  # credentials belong in login / password, never in the URL
     if port is not None and parts.port is None:
         netloc = f"{netloc}:{port}"
     path = parts.path.rstrip("/")

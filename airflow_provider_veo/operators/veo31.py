@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
-import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseOperator, ObjectStoragePath, conf
+from airflow.sdk import BaseOperator, conf
 
 from airflow_provider_veo.exceptions import (
     CostLimitExceededError,
@@ -29,7 +26,13 @@ from airflow_provider_veo.models.veo31 import (
     MODEL_ID,
     Veo31Request,
 )
-from airflow_provider_veo.operators.image_inputs import ImageInput, image_label, resolve_image
+from airflow_provider_veo.operators.image_inputs import ImageInput, resolve_image
+from airflow_provider_veo.operators.veo31_parameters import (
+    VEO31_PARAMETERS,
+    known_at_parse_time,
+    request_fingerprint,
+    veo31_request,
+)
 from airflow_provider_veo.triggers.job_complete import JobCompleteTrigger
 from airflow_provider_veo.triggers.job_event import JobEvent, JobResult, job_status, validate_job_event
 from airflow_provider_veo.triggers.job_polling import JobPoller, report_cancel
@@ -40,23 +43,6 @@ if TYPE_CHECKING:
 
 JOB_ID_XCOM_KEY = "job_id"
 """XCom key of the submitted job's id, pushed before any waiting."""
-
-_STATIC_TYPES = (type(None), bool, int, float, os.PathLike, ObjectStoragePath)
-"""Parameter values known at DAG parse time (besides strings without Jinja and lists of them)."""
-
-_VEO_PARAMETERS = (
-    "prompt",
-    "image",
-    "last_frame_image",
-    "reference_images",
-    "reference_images_type",
-    "negative_prompt",
-    "resolution",
-    "generate_audio",
-    "aspect_ratio",
-    "duration",
-    "seed",
-)
 
 
 class Veo31GenerateOperator(BaseOperator):
@@ -77,10 +63,10 @@ class Veo31GenerateOperator(BaseOperator):
         )
 
     **Validation.** Every parameter is checked by :class:`~airflow_provider_veo.models.veo31.Veo31Request`
-    (allowed values and cross-field rules) at DAG parse time when no parameter is templated, and again
-    after templating; a bad value fails naming the parameter, the value and what is allowed, before
-    any HTTP request. Rendered strings such as ``"8"`` or ``"true"`` are converted for ``duration``,
-    ``seed`` and ``generate_audio``.
+    (allowed values and cross-field rules): the values known at DAG parse time when the DAG is parsed,
+    all of them again after templating; a bad value fails naming the parameter, the value and what is
+    allowed, before any HTTP request. Rendered strings such as ``"8"`` or ``"true"`` are converted for
+    ``duration``, ``seed`` and ``generate_audio``.
 
     **Images.** ``image``, ``last_frame_image`` and ``reference_images`` take Scenario asset ids
     (``asset_...``) or a local path / ``ObjectStoragePath`` / URI (``file://``, ``s3://conn@bucket/key``),
@@ -126,7 +112,7 @@ class Veo31GenerateOperator(BaseOperator):
     :param max_creative_units: refuse to submit when the dry-run estimate is above this.
     """
 
-    template_fields: Sequence[str] = (*_VEO_PARAMETERS, "project_id")
+    template_fields: Sequence[str] = (*VEO31_PARAMETERS, "project_id")
     template_fields_renderers: ClassVar[dict[str, str]] = {"reference_images": "py"}
     operator_extra_links = (ScenarioJobLink(),)
     ui_color = "#d6e4ff"
@@ -181,9 +167,7 @@ class Veo31GenerateOperator(BaseOperator):
             None if max_creative_units is None else _positive("max_creative_units", max_creative_units)
         )
         self.job_id: str | None = None
-        # Parse-time check of what is already known; templated values take the model's defaults,
-        # which never make a rule fail, and are checked after templating in execute().
-        _request({name: value for name, value in self._parameters().items() if not _is_dynamic(value)})
+        veo31_request(known_at_parse_time(self._parameters()))  # templated values: in execute()
 
     @cached_property
     def hook(self) -> ScenarioHook:
@@ -191,10 +175,10 @@ class Veo31GenerateOperator(BaseOperator):
 
     def build_request(self) -> Veo31Request:
         """Validate the current (rendered) parameters; image inputs appear as given, not uploaded yet."""
-        return _request(self._parameters())
+        return veo31_request(self._parameters())
 
     def _parameters(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in _VEO_PARAMETERS}
+        return {name: getattr(self, name) for name in VEO31_PARAMETERS}
 
     def execute(self, context: Context) -> str | JobResult:
         request = self.build_request()
@@ -204,7 +188,7 @@ class Veo31GenerateOperator(BaseOperator):
                 "No task_state_store in the task context: a retry of this task cannot resume its job "
                 "and would submit (and pay for) a new one."
             )
-        fingerprint = _fingerprint(self.model_id, request)
+        fingerprint = request_fingerprint(self.model_id, request)
         job_id, succeeded = self._recorded_job(store, fingerprint)
         if job_id is None:
             job_id = self._submit(request)
@@ -354,64 +338,3 @@ def _positive(name: str, value: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         raise ValueError(f"{name} must be a positive number, got {value!r}")
     return float(value)
-
-
-def _request(parameters: dict[str, Any]) -> Veo31Request:
-    """Build (and so validate) the request, converting what templating renders as strings."""
-    return Veo31Request(
-        **{name: _CONVERTERS.get(name, _unchanged)(value) for name, value in parameters.items()}
-    )
-
-
-def _is_dynamic(value: Any) -> bool:
-    """Whether a parameter is only known after templating (a Jinja string, an XComArg, ...)."""
-    if isinstance(value, str):
-        return "{{" in value
-    if isinstance(value, (list, tuple)):
-        return any(_is_dynamic(item) for item in value)
-    return not isinstance(value, _STATIC_TYPES)
-
-
-def _optional_image(value: Any) -> str | None:
-    return None if value is None else image_label(value)
-
-
-def _reference_images(value: Any) -> Any:
-    """A list of image labels; anything that is not a list/tuple is passed on for the request to reject."""
-    if isinstance(value, (list, tuple)):
-        return [image_label(item) for item in value]
-    return value
-
-
-def _as_int(value: Any) -> Any:
-    """``"8"`` -> 8 (a rendered template); anything else unchanged, for the request to judge."""
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return value
-
-
-def _as_bool(value: Any) -> Any:
-    """``"true"`` / ``"false"`` (any case) -> bool; anything else unchanged, for the request to judge."""
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    return value
-
-
-def _fingerprint(model_id: str, request: Veo31Request) -> str:
-    """Hash of what is asked (model and parameters, images as given): tells a retry from a changed task."""
-    text = json.dumps({"model_id": model_id, "body": request.to_api_body()}, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _unchanged(value: Any) -> Any:
-    return value
-
-
-_CONVERTERS: dict[str, Callable[[Any], Any]] = {
-    "image": _optional_image,
-    "last_frame_image": _optional_image,
-    "reference_images": _reference_images,
-    "generate_audio": _as_bool,
-    "duration": _as_int,
-    "seed": _as_int,
-}

@@ -102,45 +102,36 @@ def _read_moov(stream: BinaryIO, size: int) -> bytes:
 
 
 def _box_header(stream: BinaryIO, offset: int, size: int) -> tuple[bytes, int, int]:
-    """(type, header length, box length) of the top-level box at ``offset``."""
+    """(type, header length, box length) of the top-level box at ``offset`` of a ``size``-byte file."""
     stream.seek(offset)
-    head = stream.read(16)
+    return _parse_header(stream.read(16), offset, size - offset)
+
+
+def _parse_header(head: bytes, offset: int, room: int) -> tuple[bytes, int, int]:
+    """(type, header length, box length) of the box starting with ``head``, ``room`` bytes before the end."""
     if len(head) < 8:
         raise ValueError(f"not an MP4: truncated box header at byte {offset}")
     box_size, kind = struct.unpack_from(">I4s", head)
     header = 8
-    if box_size == 1:
+    if box_size == 1:  # a 64-bit size follows the type
         if len(head) < 16:
             raise ValueError(f"not an MP4: truncated box header at byte {offset}")
         (box_size,) = struct.unpack_from(">Q", head, 8)
         header = 16
-    elif box_size == 0:
-        box_size = size - offset  # the box runs to the end of the file
-    _check_box(kind, box_size, header, size - offset, offset)
-    return kind, header, box_size
-
-
-def _check_box(kind: bytes, box_size: int, header: int, room: int, offset: int) -> None:
+    elif box_size == 0:  # the box runs to the end
+        box_size = room
     if not all(0x20 <= char < 0x7F for char in kind):
         raise ValueError(f"not an MP4: invalid box type {kind!r} at byte {offset}")
     if not header <= box_size <= room:
         raise ValueError(f"not an MP4: box {kind!r} at byte {offset} has an invalid size {box_size}")
+    return kind, header, box_size
 
 
 def _boxes(data: bytes) -> Iterator[tuple[bytes, bytes]]:
-    """(type, payload) of each box in ``data``, a box's payload read into memory."""
+    """(type, payload) of each box in ``data`` (the payload of a box already in memory)."""
     offset = 0
     while offset < len(data):
-        if len(data) - offset < 8:
-            raise ValueError("invalid MP4: truncated box header inside moov")
-        box_size, kind = struct.unpack_from(">I4s", data, offset)
-        header = 8
-        if box_size == 1:
-            (box_size,) = struct.unpack_from(">Q", data, offset + 8) if len(data) - offset >= 16 else (0,)
-            header = 16
-        elif box_size == 0:
-            box_size = len(data) - offset
-        _check_box(kind, box_size, header, len(data) - offset, offset)
+        kind, header, box_size = _parse_header(data[offset : offset + 16], offset, len(data) - offset)
         yield kind, data[offset + header : offset + box_size]
         offset += box_size
 

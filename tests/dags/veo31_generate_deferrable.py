@@ -19,7 +19,7 @@ with DAG(
     schedule=None,
     start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
     catchup=False,
-):
+) as dag:
     Veo31GenerateOperator(
         task_id="generate",
         prompt="a fox in the snow, cinematic",

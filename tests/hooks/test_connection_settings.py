@@ -52,6 +52,7 @@ def _resolve(conn: Connection | None, environ: dict[str, str] | None = None, **k
         ("http://127.0.0.1:8000/v1", 9999, "http://127.0.0.1:8000/v1"),
         ("https://proxy.example.com/scenario/", None, "https://proxy.example.com/scenario/v1"),
         ("  https://api.cloud.scenario.com/v1  ", None, "https://api.cloud.scenario.com/v1"),
+        ("https://k:s@api.cloud.scenario.com", None, "https://api.cloud.scenario.com/v1"),
     ],
 )
 def test_normalize_base_url(host: str, port: int | None, expected: str) -> None:

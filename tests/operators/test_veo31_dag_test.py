@@ -27,9 +27,10 @@ def test_deferrable_generation_and_resume_on_retry(airflow_db, scenario_emulator
         dag_run = dag.test()
 
     assert dag_run.state == "success"
-    jobs = {scenario_emulator.job(j)["metadata"]["input"]["prompt"]: scenario_emulator.job(j) for j in scenario_emulator.job_ids()}
+    jobs = [scenario_emulator.job(job_id) for job_id in scenario_emulator.job_ids()]
+    by_prompt = {job["metadata"]["input"]["prompt"]: job for job in jobs}
     assert scenario_emulator.paid_submissions == 2  # one per task, none for the retries
-    fox, wolf = jobs["a fox in the snow, cinematic"], jobs["a wolf under the northern lights"]
+    fox, wolf = by_prompt["a fox in the snow, cinematic"], by_prompt["a wolf under the northern lights"]
     values = xcoms(dag_run)
 
     # generate: deferred, polled by the trigger, completed from the event.
@@ -47,3 +48,7 @@ def test_deferrable_generation_and_resume_on_retry(airflow_db, scenario_emulator
     ti = dag_run.get_task_instance("resume_after_timeout")
     assert ti.try_number >= 2
     assert values[("resume_after_timeout", "return_value")]["job_id"] == wolf["jobId"]
+    assert any(
+        f"Job {wolf['jobId']} recorded by an earlier try" in m or f"Resuming job {wolf['jobId']}" in m
+        for m in logs.messages()
+    )

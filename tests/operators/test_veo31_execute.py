@@ -158,7 +158,8 @@ class TestWait:
             op.on_kill()
 
         assert any(
-            f"refused to cancel job {job_id}" in m and "credits are spent" in m for m in logs.messages("warning")
+            f"refused to cancel job {job_id}" in m and "credits are spent" in m
+            for m in logs.messages("warning")
         )
         assert scenario_emulator.job(job_id)["status"] != "canceled"
 
@@ -186,7 +187,9 @@ class TestCostGuard:
 class TestImageInputs:
     def test_asset_ids_are_sent_as_is(self, scenario_emulator) -> None:
         refs = [scenario_emulator.create_image_asset() for _ in range(2)]
-        job_id = generate(reference_images=refs, duration=8, wait_for_completion=False).execute(task_context())
+        job_id = generate(reference_images=refs, duration=8, wait_for_completion=False).execute(
+            task_context()
+        )
 
         assert scenario_emulator.count("POST /assets") == 0
         assert scenario_emulator.job(job_id)["metadata"]["input"]["referenceImages"] == refs
@@ -202,7 +205,8 @@ class TestImageInputs:
 
         sent = scenario_emulator.job(job_id)["metadata"]["input"]
         assert scenario_emulator.count("POST /assets") == 2
-        assert sent["image"].startswith("asset_") and sent["lastFrameImage"].startswith("asset_")
+        assert sent["image"].startswith("asset_")
+        assert sent["lastFrameImage"].startswith("asset_")
         assert sent["image"] != sent["lastFrameImage"]
 
 
@@ -246,7 +250,10 @@ class TestDeferrable:
         [
             (None, InvalidTriggerEventError),
             ({"status": "done", "job_id": "job_1"}, InvalidTriggerEventError),
-            ({"status": "failure", "job_id": "job_1", "error": "moderated", "hint": "h"}, ScenarioJobFailedError),
+            (
+                {"status": "failure", "job_id": "job_1", "error": "moderated", "hint": "h"},
+                ScenarioJobFailedError,
+            ),
             ({"status": "canceled", "job_id": "job_1"}, ScenarioJobCanceledError),
             ({"status": "timeout", "job_id": "job_1", "job_status": "in-progress"}, ScenarioJobTimeoutError),
         ],

@@ -33,9 +33,19 @@ INVALID = {
     "no_reference_images": ("reference_images", [], {}, "reference_images (referenceImages)"),
     "four_reference_images": ("reference_images", [A, B, C, D], {}, "reference_images (referenceImages)"),
     "reference_images_not_a_list": ("reference_images", A, {}, "reference_images (referenceImages)"),
-    "reference_images_with_image": ("reference_images", [A], {"image": B}, "reference_images (referenceImages)"),
+    "reference_images_with_image": (
+        "reference_images",
+        [A],
+        {"image": B},
+        "reference_images (referenceImages)",
+    ),
     "reference_images_need_8s": ("duration", 6, {"reference_images": [A]}, "duration"),
-    "reference_images_not_portrait": ("aspect_ratio", "9:16", {"reference_images": [A]}, "aspect_ratio (aspectRatio)"),
+    "reference_images_not_portrait": (
+        "aspect_ratio",
+        "9:16",
+        {"reference_images": [A]},
+        "aspect_ratio (aspectRatio)",
+    ),
     "image_empty": ("image", "", {}, "image"),
     "last_frame_image_empty": ("last_frame_image", "  ", {}, "last_frame_image (lastFrameImage)"),
     "prompt_not_a_string": ("prompt", 42, {}, "prompt"),
@@ -77,7 +87,9 @@ def test_templated_values_fail_after_templating_before_any_request(
 
 
 def test_the_message_names_parameter_value_and_what_is_allowed() -> None:
-    with pytest.raises(InvalidParameterError, match=r"Invalid duration=5: allowed values are 4, 6, 8 \(seconds\)"):
+    with pytest.raises(
+        InvalidParameterError, match=r"Invalid duration=5: allowed values are 4, 6, 8 \(seconds\)"
+    ):
         Veo31GenerateOperator(task_id="generate", prompt="a fox", duration=5)
 
 
@@ -98,7 +110,8 @@ def test_values_from_xcom_are_checked_at_run_time_only() -> None:
 
 
 @pytest.mark.parametrize(
-    ("setting", "value"), [("poll_interval", 0), ("timeout", -1), ("max_creative_units", 0), ("timeout", True)]
+    ("setting", "value"),
+    [("poll_interval", 0), ("timeout", -1), ("max_creative_units", 0), ("timeout", True)],
 )
 def test_wait_settings_must_be_positive(setting: str, value: float) -> None:
     with pytest.raises(ValueError, match=setting):
@@ -114,7 +127,9 @@ def test_rendered_strings_are_converted(scenario_emulator) -> None:
         generate_audio="{{ params.audio }}",
         wait_for_completion=False,
     )
-    op.render_template_fields({"params": {"prompt": "a fox", "duration": "6", "seed": "42", "audio": "False"}})
+    op.render_template_fields(
+        {"params": {"prompt": "a fox", "duration": "6", "seed": "42", "audio": "False"}}
+    )
     job_id = op.execute(task_context())
 
     sent = scenario_emulator.job(job_id)["metadata"]["input"]

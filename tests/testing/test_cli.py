@@ -49,7 +49,9 @@ def test_flags_build_the_config(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.parametrize("argv", [["--host=0.0.0.0"], ["--host=192.168.1.10"], ["--fault-profile=[{\"kind\": 1}]"]])
+@pytest.mark.parametrize(
+    "argv", [["--host=0.0.0.0"], ["--host=192.168.1.10"], ['--fault-profile=[{"kind": 1}]']]
+)
 def test_bad_flags_exit_with_usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as excinfo:
         parse_args(argv)
@@ -63,7 +65,15 @@ def test_cli_prints_the_base_url_and_serves_until_sigterm() -> None:
     # As a user runs it: Airflow's unit-test mode (set by our conftest) logs to stdout on import.
     env = {k: v for k, v in os.environ.items() if k != "AIRFLOW__CORE__UNIT_TEST_MODE"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_veo.testing.emulator", "--port", "0", "--fault-profile", profile],
+        [
+            sys.executable,
+            "-m",
+            "airflow_provider_veo.testing.emulator",
+            "--port",
+            "0",
+            "--fault-profile",
+            profile,
+        ],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
@@ -71,7 +81,8 @@ def test_cli_prints_the_base_url_and_serves_until_sigterm() -> None:
     try:
         assert process.stdout is not None
         base_url = process.stdout.readline().strip()
-        assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/v1")
+        assert base_url.startswith("http://127.0.0.1:")
+        assert base_url.endswith("/v1")
         auth = ("emulator-key", "emulator-secret")
         assert requests.get(base_url + "/models/model_veo3-1", auth=auth, timeout=10).status_code == 503
         assert requests.get(base_url + "/models/model_veo3-1", auth=auth, timeout=10).status_code == 200

@@ -41,8 +41,10 @@ def test_retry_after_header_and_custom_body(api: Api, scenario_emulator: Scenari
 
     assert (with_header.status_code, with_header.headers["Retry-After"]) == (429, "1")
     assert with_header.json() == {"reason": "Too Many Requests"}
-    assert without.status_code == 429 and "Retry-After" not in without.headers
-    assert custom.status_code == 502 and custom.json() == {"reason": "upstream", "hint": "later"}
+    assert without.status_code == 429
+    assert "Retry-After" not in without.headers
+    assert custom.status_code == 502
+    assert custom.json() == {"reason": "upstream", "hint": "later"}
     assert scenario_emulator.paid_submissions == 0
 
 
@@ -126,7 +128,9 @@ def test_truncated_json_body(api: Api, scenario_emulator: ScenarioEmulator) -> N
     scenario_emulator.inject(Fault.truncate(after_bytes=20), route=JOB)
 
     length, status, partial = _get_partial(
-        scenario_emulator, f"{scenario_emulator.base_url}/jobs/{job_id}", {"Authorization": _basic(scenario_emulator)}
+        scenario_emulator,
+        f"{scenario_emulator.base_url}/jobs/{job_id}",
+        {"Authorization": _basic(scenario_emulator)},
     )
 
     assert status == 200
@@ -222,7 +226,9 @@ def test_control_api_over_http(scenario_emulator: ScenarioEmulator) -> None:
 
     added = requests.post(
         control + "/faults",
-        json=[{"route": "GET /models/{modelId}", "kind": "status", "status": 503, "retry_after": 2, "times": 1}],
+        json=[
+            {"route": "GET /models/{modelId}", "kind": "status", "status": 503, "retry_after": 2, "times": 1}
+        ],
         timeout=10,
     )
     faulted = api.get("/models/model_veo3-1")

@@ -83,9 +83,12 @@ def test_cross_field_rules(api: Api, scenario_emulator: ScenarioEmulator) -> Non
     short = api.post(GENERATE, json=_body(referenceImages=[ref], duration=6))
     portrait = api.post(GENERATE, json=_body(referenceImages=[ref], aspectRatio="9:16"))
 
-    assert both.status_code == 400 and "image" in both.json()["reason"]
-    assert short.status_code == 400 and "duration" in short.json()["reason"]
-    assert portrait.status_code == 400 and "9:16" in portrait.json()["reason"]
+    assert both.status_code == 400
+    assert "image" in both.json()["reason"]
+    assert short.status_code == 400
+    assert "duration" in short.json()["reason"]
+    assert portrait.status_code == 400
+    assert "9:16" in portrait.json()["reason"]
     assert scenario_emulator.paid_submissions == 0
 
 

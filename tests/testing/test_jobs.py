@@ -74,7 +74,12 @@ def test_a_failing_job_stops_where_finalizing_would_start() -> None:
 
     assert running["status"] == "in-progress"
     assert failed["status"] == "failure"
-    assert [h["status"] for h in failed["statusHistory"]] == ["queued", "warming-up", "in-progress", "failure"]
+    assert [h["status"] for h in failed["statusHistory"]] == [
+        "queued",
+        "warming-up",
+        "in-progress",
+        "failure",
+    ]
     assert failed["progress"] == pytest.approx(0.95)
     assert failed["metadata"]["error"] == "Content moderated"
     assert failed["metadata"]["hint"] == "Rephrase the prompt"
@@ -105,17 +110,17 @@ def test_a_job_runs_to_success_over_http(api: Api, scenario_emulator: ScenarioEm
     assert scenario_emulator.job(job["jobId"]) == current
 
 
-def test_fail_next_jobs(api: Api, scenario_emulator: ScenarioEmulator) -> None:
-    scenario_emulator.fail_next_jobs(1, error="Content moderated", hint="Rephrase the prompt")
+def test_fail_next_jobs(fast_api: Api) -> None:
+    fast_api.emulator.fail_next_jobs(1, error="Content moderated", hint="Rephrase the prompt")
 
-    failed = api.wait(api.submit()["jobId"])
-    ok = api.wait(api.submit()["jobId"])
+    failed = fast_api.wait(fast_api.submit()["jobId"])
+    ok = fast_api.wait(fast_api.submit()["jobId"])
 
     assert failed["status"] == "failure"
     assert failed["metadata"]["error"] == "Content moderated"
     assert failed["metadata"]["hint"] == "Rephrase the prompt"
     assert ok["status"] == "success"
-    assert scenario_emulator.paid_submissions == 2
+    assert fast_api.emulator.paid_submissions == 2
 
 
 def test_unknown_job_is_404(api: Api) -> None:

@@ -42,11 +42,14 @@ def test_factory_runs_a_custom_emulator_and_repoints_the_connection(
         connection = json.loads(os.environ["AIRFLOW_CONN_SCENARIO_DEFAULT"])
         assert connection["host"] == emu.base_url
         assert connection["login"] == "other"
-        response = requests.get(emu.base_url + "/models/model_veo3-1", auth=("other", emu.api_secret), timeout=10)
+        response = requests.get(
+            emu.base_url + "/models/model_veo3-1", auth=("other", emu.api_secret), timeout=10
+        )
         assert response.status_code == 200
-    assert "AIRFLOW_CONN_SCENARIO_DEFAULT" not in os.environ or json.loads(
-        os.environ["AIRFLOW_CONN_SCENARIO_DEFAULT"]
-    )["host"] != emu.base_url
+    assert (
+        "AIRFLOW_CONN_SCENARIO_DEFAULT" not in os.environ
+        or json.loads(os.environ["AIRFLOW_CONN_SCENARIO_DEFAULT"])["host"] != emu.base_url
+    )
 
 
 def test_airflow_connection_with_project(scenario_emulator: ScenarioEmulator) -> None:

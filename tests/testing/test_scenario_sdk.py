@@ -12,8 +12,9 @@ import scenario_sdk
 from scenario_sdk import Scenario
 
 from airflow_provider_veo.testing import ScenarioEmulator, make_png
+from airflow_provider_veo.testing.mp4probe import probe_mp4
 
-from .conftest import VALID_BODY, inspect_mp4
+from .conftest import VALID_BODY
 
 
 @pytest.fixture
@@ -41,11 +42,12 @@ def test_generate_poll_retrieve_download(client: Scenario, scenario_emulator: Sc
     assert image.asset.kind == "image"
     assert submitted.creative_units_cost == 60
     assert job.status == "success"
-    assert job.billing is not None and job.billing.cu_cost == 60
+    assert job.billing is not None
+    assert job.billing.cu_cost == 60
     assert asset.kind == "video"
     assert asset.metadata.seed == "7"
     assert asset.properties.size == len(data)
-    assert inspect_mp4(data).duration == 4
+    assert probe_mp4(data).duration == 4
     assert scenario_emulator.paid_submissions == 1
 
 
@@ -66,7 +68,8 @@ def test_model_and_job_list_parse(client: Scenario) -> None:
 
     inputs = {item.name: item for item in model.inputs or []}
     assert inputs["duration"].allowed_values == [4, 6, 8]
-    assert inputs["generateAudio"].required is not None and inputs["generateAudio"].required.always is True
+    assert inputs["generateAudio"].required is not None
+    assert inputs["generateAudio"].required.always is True
     assert inputs["resolution"].default == "720p"
     assert len(jobs) == 2
 

@@ -39,7 +39,7 @@ def _create(api: Api, data: bytes, parts: int, kind: str = "image", **extra: Any
 
 
 def _put_parts(upload: dict[str, Any], chunks: list[bytes]) -> None:
-    for part, chunk in zip(upload["parts"], chunks):
+    for part, chunk in zip(upload["parts"], chunks, strict=True):
         response = requests.put(part["url"], data=chunk, timeout=10)  # presigned: no Basic auth
         assert response.status_code == 200, response.text
         assert response.headers["ETag"]
@@ -88,7 +88,9 @@ def test_video_upload(small_parts: Api) -> None:
     _put_parts(upload, [data])
     _complete(small_parts, upload["id"])
 
-    asset = small_parts.get(f"/assets/{_wait_imported(small_parts, upload['id'])['entityId']}").json()["asset"]
+    asset = small_parts.get(f"/assets/{_wait_imported(small_parts, upload['id'])['entityId']}").json()[
+        "asset"
+    ]
 
     assert (asset["kind"], asset["source"], asset["mimeType"]) == ("video", "uploaded-video", "video/mp4")
 
@@ -103,8 +105,10 @@ def test_missing_and_small_parts_are_refused(small_parts: Api) -> None:
     requests.put(upload["parts"][1]["url"], data=data[100:], timeout=10)
     too_small = _complete(small_parts, upload["id"])
 
-    assert missing.status_code == 400 and "Part 2" in missing.json()["reason"]
-    assert too_small.status_code == 400 and "Part 1" in too_small.json()["reason"]
+    assert missing.status_code == 400
+    assert "Part 2" in missing.json()["reason"]
+    assert too_small.status_code == 400
+    assert "Part 1" in too_small.json()["reason"]
 
 
 @pytest.mark.parametrize(
@@ -138,10 +142,24 @@ def test_part_urls_are_signed(api: Api) -> None:
 
 @pytest.mark.parametrize(
     "fields",
-    [{"fileName": ""}, {"fileSize": 0}, {"parts": 0}, {"parts": 10_001}, {"kind": "model"}, {"contentType": None}],
+    [
+        {"fileName": ""},
+        {"fileSize": 0},
+        {"parts": 0},
+        {"parts": 10_001},
+        {"kind": "model"},
+        {"contentType": None},
+    ],
 )
 def test_create_upload_validation(api: Api, fields: dict[str, Any]) -> None:
-    body = {"fileName": "a.png", "contentType": "image/png", "fileSize": 10, "parts": 1, "kind": "image", **fields}
+    body = {
+        "fileName": "a.png",
+        "contentType": "image/png",
+        "fileSize": 10,
+        "parts": 1,
+        "kind": "image",
+        **fields,
+    }
 
     response = api.post("/uploads", json={k: v for k, v in body.items() if v is not None})
 

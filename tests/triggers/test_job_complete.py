@@ -57,7 +57,10 @@ class TestSerialize:
 
     @pytest.mark.parametrize(
         ("kwargs", "message"),
-        [({"poll_interval": 0}, "poll_interval"), ({"max_consecutive_failures": 0}, "max_consecutive_failures")],
+        [
+            ({"poll_interval": 0}, "poll_interval"),
+            ({"max_consecutive_failures": 0}, "max_consecutive_failures"),
+        ],
     )
     def test_rejects_nonsense_settings(self, kwargs: dict[str, float], message: str) -> None:
         with pytest.raises(ValueError, match=message):

@@ -67,17 +67,32 @@ class TestValidateJobEvent:
 class TestResult:
     def test_success_returns_the_small_result(self) -> None:
         event = JobEvent.from_terminal_job(job("success", asset_ids=["asset_a"], cost=60))
-        assert event.result() == {"job_id": "job_1", "status": "success", "asset_ids": ["asset_a"], "cost": 60.0}
+        assert event.result() == {
+            "job_id": "job_1",
+            "status": "success",
+            "asset_ids": ["asset_a"],
+            "cost": 60.0,
+        }
 
     def test_failure_carries_error_and_hint(self) -> None:
         with pytest.raises(ScenarioJobFailedError) as raised:
-            JobEvent(status=JobEventStatus.FAILURE, job_id="job_1", error="Content moderated", hint="Rephrase").result()
-        assert (raised.value.job_id, raised.value.error, raised.value.hint) == ("job_1", "Content moderated", "Rephrase")
-        assert "Content moderated" in str(raised.value) and "Rephrase" in str(raised.value)
+            JobEvent(
+                status=JobEventStatus.FAILURE, job_id="job_1", error="Content moderated", hint="Rephrase"
+            ).result()
+        assert (raised.value.job_id, raised.value.error, raised.value.hint) == (
+            "job_1",
+            "Content moderated",
+            "Rephrase",
+        )
+        assert "Content moderated" in str(raised.value)
+        assert "Rephrase" in str(raised.value)
 
     @pytest.mark.parametrize(
         ("status", "exception"),
-        [(JobEventStatus.CANCELED, ScenarioJobCanceledError), (JobEventStatus.TIMEOUT, ScenarioJobTimeoutError)],
+        [
+            (JobEventStatus.CANCELED, ScenarioJobCanceledError),
+            (JobEventStatus.TIMEOUT, ScenarioJobTimeoutError),
+        ],
     )
     def test_each_outcome_has_its_own_exception(self, status: JobEventStatus, exception: type) -> None:
         with pytest.raises(exception, match="job_1"):
@@ -102,24 +117,28 @@ class TestJobPoller:
         for _ in range(2):
             assert poller.on_error(api_error(ScenarioServerError, 503)) is None
         event = poller.on_error(api_error(ScenarioServerError, 503))
-        assert event is not None and event.status is JobEventStatus.ERROR
+        assert event is not None
+        assert event.status is JobEventStatus.ERROR
         assert event.job_status == "in-progress"
 
     def test_a_non_transient_error_ends_the_wait_at_once(self) -> None:
         poller = JobPoller(job_id="job_1", end_time=time.time() + 60)
         event = poller.on_error(api_error(ScenarioNotFoundError, 404))
-        assert event is not None and event.status is JobEventStatus.ERROR
+        assert event is not None
+        assert event.status is JobEventStatus.ERROR
         assert "ScenarioNotFoundError" in (event.message or "")
 
     def test_an_unknown_status_ends_the_wait(self) -> None:
         event = JobPoller(job_id="job_1", end_time=time.time() + 60).on_job(job("exploded"))
-        assert event is not None and event.status is JobEventStatus.ERROR
+        assert event is not None
+        assert event.status is JobEventStatus.ERROR
         assert "exploded" in (event.message or "")
 
     def test_sleeps_are_jittered_honour_retry_after_and_stop_at_the_deadline(self) -> None:
         poller = JobPoller(job_id="job_1", end_time=time.time() + 60)
         delays = {poller.next_delay(10.0) for _ in range(50)}
-        assert all(9.0 <= d <= 11.0 for d in delays) and len(delays) > 1
+        assert all(9.0 <= d <= 11.0 for d in delays)
+        assert len(delays) > 1
 
         poller.on_error(api_error(ScenarioRateLimitError, 429, retry_after=30.0))
         assert poller.next_delay(10.0) >= 30.0
@@ -135,5 +154,6 @@ class TestJobPoller:
         assert poller.on_deadline() is None
         poller.end_time = time.time() - 1
         event = poller.on_deadline()
-        assert event is not None and event.status is JobEventStatus.TIMEOUT
+        assert event is not None
+        assert event.status is JobEventStatus.TIMEOUT
         assert event.job_status == "in-progress"

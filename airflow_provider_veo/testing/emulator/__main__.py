@@ -45,7 +45,9 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, E
     parser.add_argument("--api-key", default=defaults.api_key)
     parser.add_argument("--api-secret", default=defaults.api_secret)
     parser.add_argument("--allow-cancel", action="store_true", help="let jobs be canceled (Scenario refuses)")
-    parser.add_argument("--max-parallel-jobs", type=int, default=None, help="429 beyond this many running jobs")
+    parser.add_argument(
+        "--max-parallel-jobs", type=int, default=None, help="429 beyond this many running jobs"
+    )
     parser.add_argument("--url-ttl", type=float, default=None, help="signed URL lifetime in seconds")
     parser.add_argument("--forbidden-model", action="append", default=[], help="model id answering 403")
     parser.add_argument(
