@@ -13,7 +13,9 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-veo",
         "name": "Scenario Veo 3.1",
-        "description": "Generate videos with Google Veo 3.1 through the Scenario API, and land them in your storage.",
+        "description": (
+            "Generate videos with Google Veo 3.1 through the Scenario API, and land them in your storage."
+        ),
         "versions": [__version__],
         "integrations": [
             {

@@ -9,8 +9,8 @@ each size both variants run in their own fresh process, which imports the same m
 
 The destination is a local ``file://`` folder (``--s3`` adds S3 on a moto server, same process as
 the emulator, for both variants; the baseline then uploads with ``S3Hook.load_bytes`` as
-HttpToS3Operator does). Each child reports its RSS after imports, its peak RSS
-(``getrusage(RUSAGE_SELF).ru_maxrss``) and MB/s (10^6 bytes/s, request start to file closed);
+HttpToS3Operator does). Each child reports its RSS after imports, its peak RSS (``VmHWM``)
+and MB/s (10^6 bytes/s, request start to file closed);
 the printed table is followed by the ratios that matter.
 
     python benchmarks/transfer_memory.py                   # 256 MiB and 1 GiB, file://, about 1 min
@@ -23,7 +23,6 @@ import argparse
 import hashlib
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -40,9 +39,17 @@ CHILD_TIMEOUT = 300
 # --- child: one transfer in a fresh process ----------------------------------------------------------
 
 
-def _rss_mib() -> float:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / MIB
+def _status_mib(field: str) -> float:
+    """``VmRSS`` (now) or ``VmHWM`` (peak) of this process, from /proc/self/status.
+
+    Not ``getrusage().ru_maxrss``: on Linux a child inherits its parent's peak RSS through
+    fork/exec, so with a large parent (moto holding the objects) it would report the parent's.
+    """
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"{field} not found in /proc/self/status")
 
 
 def child(variant: str, asset_id: str, destination: str) -> dict[str, Any]:
@@ -56,7 +63,7 @@ def child(variant: str, asset_id: str, destination: str) -> dict[str, Any]:
     from airflow_provider_veo.transfers.scenario_assets_to_storage import ScenarioAssetsToStorageOperator
 
     gc.collect()
-    rss_before = _rss_mib()
+    rss_before = _status_mib("VmRSS")
     start = time.perf_counter()
     if variant == "ours":
         operator = ScenarioAssetsToStorageOperator(
@@ -85,7 +92,7 @@ def child(variant: str, asset_id: str, destination: str) -> dict[str, Any]:
                 out.write(data)
         elapsed = time.perf_counter() - start
         size, sha256 = len(data), hashlib.sha256(data).hexdigest()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _status_mib("VmHWM")
     return {
         "variant": variant,
         "size": size,
@@ -210,9 +217,8 @@ def main() -> None:
             base, ours = results[(store, "baseline", size_mib)], results[(store, "ours", size_mib)]
             growth = base["growth_mib"] / max(ours["growth_mib"], 1)
             speed = ours["mb_per_s"] / base["mb_per_s"]
-            print(
-                f"  {store} {size_mib} MiB: growth baseline/ours {growth:.1f}x, speed ours/baseline {speed:.1f}x"
-            )
+            label = f"{store} {size_mib} MiB"
+            print(f"  {label}: growth baseline/ours {growth:.1f}x, speed ours/baseline {speed:.1f}x")
         if large != small:
             for variant in VARIANTS:
                 grow_small = results[(store, variant, small)]["growth_mib"]

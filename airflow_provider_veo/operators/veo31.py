@@ -76,11 +76,17 @@ class Veo31GenerateOperator(BaseOperator):
     3.3) right after the submission. A retry looks it up first: a job still running is waited on
     again, a job that succeeded is returned as is, and only a job that failed or was canceled is
     submitted anew. The record also holds a fingerprint of the request: if the parameters changed
-    (e.g. a new prompt), the recorded job is ignored. Clearing a task does not drop its task state in
-    Airflow 3.3.2, so *clear and rerun with the same parameters returns the job that already
-    succeeded without paying again*; to generate a new video with the same parameters, delete the
-    task state key :attr:`job_state_key` (REST API / UI) or set ``[state_store] clear_on_success``.
-    Without a ``task_state_store`` (e.g. ``execute()`` called outside a task runner) every run submits.
+    (e.g. a new prompt), the recorded job is ignored and a new one submitted.
+
+    *Clear and rerun*: Airflow 3.3.2 keeps a task's state when it is cleared, so rerunning with the
+    same parameters returns the job that already succeeded, without paying again (one still running
+    is waited on). To generate a new video with the same parameters, delete the key
+    :attr:`job_state_key` first (``DELETE /api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/
+    {task_id}/state-store/scenario_veo31_job``), or set ``[state_store] clear_on_success = True`` so the
+    record goes when the task succeeds. Without a ``task_state_store`` (``execute()`` called outside a
+    task runner) nothing is recorded and every run submits. Known gap: if the submission's outcome is
+    unknown (:class:`SubmissionOutcomeUnknownError`: timeout or 5xx after sending), no job id is
+    recorded and a retry submits again; check the project's recent jobs first.
 
     **Cost.** The cost of every job is logged and returned. With ``max_creative_units`` the dry-run
     estimate is read first and nothing is submitted above it (:class:`CostLimitExceededError`).
@@ -277,18 +283,19 @@ class Veo31GenerateOperator(BaseOperator):
 
     def _upload_images(self, request: Veo31Request) -> Veo31Request:
         """The request with every image input that is not an asset id uploaded and replaced by its id."""
-        references = request.reference_images
+        first, last, references = request.image, request.last_frame_image, request.reference_images
         return dataclasses.replace(
             request,
-            image=self._asset_id(request.image),
-            last_frame_image=self._asset_id(request.last_frame_image),
-            reference_images=None
-            if references is None
-            else [resolve_image(self.hook, i) for i in references],
+            image=first and self._asset_id(first),
+            last_frame_image=last and self._asset_id(last),
+            reference_images=references and [self._asset_id(image) for image in references],
         )
 
-    def _asset_id(self, image: str | None) -> str | None:
-        return None if image is None else resolve_image(self.hook, image)
+    def _asset_id(self, image: str) -> str:
+        asset_id = resolve_image(self.hook, image)
+        if asset_id != image:
+            self.log.info("Uploaded image %s as asset %s", image, asset_id)
+        return asset_id
 
     def _defer(self, job_id: str) -> JobResult:
         job = self.hook.get_job(job_id)

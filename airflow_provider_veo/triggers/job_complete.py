@@ -9,7 +9,6 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_veo.exceptions import ScenarioError
-from airflow_provider_veo.hooks.scenario import ScenarioHook
 from airflow_provider_veo.hooks.scenario_async import ScenarioAsyncHook
 from airflow_provider_veo.triggers.job_event import JobEvent
 from airflow_provider_veo.triggers.job_polling import (
@@ -55,7 +54,7 @@ class JobCompleteTrigger(BaseTrigger):
         *,
         job_id: str,
         end_time: float,
-        scenario_conn_id: str = ScenarioHook.default_conn_name,
+        scenario_conn_id: str = ScenarioAsyncHook.default_conn_name,
         project_id: str | None = None,
         poll_interval: float = 10.0,
         max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES,
@@ -98,19 +97,22 @@ class JobCompleteTrigger(BaseTrigger):
         )
         try:
             async with self._hook() as hook:
-                while True:
-                    try:
-                        job = await hook.get_job(self.job_id)
-                    except Exception as error:  # an unexpected error ends the wait with an error event
-                        event = poller.on_error(error)
-                    else:
-                        event = poller.on_job(job)
-                    event = event or poller.on_deadline()
-                    if event is not None:
-                        return event
-                    await asyncio.sleep(poller.next_delay(self.poll_interval))
+                return await self._poll(hook, poller)
         except ScenarioError as error:  # the hook could not be set up, e.g. a missing connection
             return poller.error_event(f"{type(error).__name__}: {error}")
+
+    async def _poll(self, hook: ScenarioAsyncHook, poller: JobPoller) -> JobEvent:
+        while True:
+            try:
+                job = await hook.get_job(self.job_id)
+            except Exception as error:  # whatever it is, the poller turns it into an event or a retry
+                event = poller.on_error(error)
+            else:
+                event = poller.on_job(job)
+            event = event or poller.on_deadline()
+            if event is not None:
+                return event
+            await asyncio.sleep(poller.next_delay(self.poll_interval))
 
     async def on_kill(self) -> None:
         """Try to cancel the job when a user kills the deferred task (Airflow 3.3 calls this).

@@ -11,7 +11,8 @@ and sleeps for :meth:`JobPoller.next_delay`. The poller decides when the wait is
   deadline, so the last poll happens at the deadline: the status is always re-checked once before
   a timeout is reported.
 
-Status and progress are logged only when they change (``Scenario job job_x: in-progress 40%``).
+Status and progress are logged only when they change (``Scenario job job_x: in-progress 40%``), by
+:class:`ProgressLog`; :func:`report_cancel` words the outcome of a cancel attempt for both paths.
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from airflow_provider_veo.exceptions import (
+    ScenarioAPIError,
     ScenarioError,
     ScenarioInvalidRequestError,
     ScenarioRateLimitError,
-    ScenarioServerError,
     ScenarioTransportError,
 )
+from airflow_provider_veo.hooks.retry_policy import is_retryable_status
 from airflow_provider_veo.models.job import JobStatus
 from airflow_provider_veo.triggers.job_event import (
     JobEvent,
@@ -40,12 +42,16 @@ from airflow_provider_veo.triggers.job_event import (
 DEFAULT_MAX_CONSECUTIVE_FAILURES = 5
 """Polls in a row that may fail transiently before the wait gives up with an ``error`` event."""
 
-TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
-    ScenarioRateLimitError,
-    ScenarioServerError,
-    ScenarioTransportError,
-)
-"""Errors worth polling through: the job is fine, the API or the network is not (for now)."""
+
+def is_transient(error: Exception) -> bool:
+    """Whether an error is worth polling through (the job is fine; the API or network is not, for now).
+
+    The API's retryable answers (408, 429, 5xx) and an unreachable API are; 401, 403, 404, 400 are not.
+    """
+    if isinstance(error, ScenarioTransportError):
+        return True
+    return isinstance(error, ScenarioAPIError) and is_retryable_status(error.status_code)
+
 
 POLL_JITTER = 0.1
 """Each sleep is ``poll_interval`` times a random factor in ``[1 - POLL_JITTER, 1 + POLL_JITTER]``."""
@@ -116,7 +122,7 @@ class JobPoller:
 
     def on_error(self, error: Exception) -> JobEvent | None:
         """Record a failed poll; return an ``error`` event when the wait cannot go on."""
-        if not isinstance(error, TRANSIENT_ERRORS):
+        if not is_transient(error):
             return self.error_event(f"{type(error).__name__}: {error}")
         self.consecutive_failures += 1
         if isinstance(error, ScenarioRateLimitError):

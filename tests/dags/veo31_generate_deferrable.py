@@ -1,8 +1,9 @@
 """Run by tests/operators/test_veo31_dag_test.py with dag.test() against the Scenario emulator.
 
 ``generate`` goes through the real deferral path (the trigger runs in line). ``resume_after_timeout``
-gives up waiting after 0.4 s, so its first try fails after the submission; its retries must resume
-the recorded job (Airflow's DB-backed task_state_store) instead of paying for a new one.
+gives up waiting after 0.8 s (the test's jobs take 2 s), so its first try fails after the submission;
+its retries must resume the recorded job (Airflow's DB-backed task_state_store) instead of paying for
+a new one.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ with DAG(
         duration=4,
         deferrable=True,
         poll_interval=0.1,
-        timeout=0.4,
+        timeout=0.8,
         retries=5,
         retry_delay=timedelta(0),
     )

@@ -12,6 +12,7 @@ import importlib
 from airflow.models.xcom import XComModel
 from airflow.utils.session import create_session
 
+from airflow_provider_veo.testing import EmulatorConfig
 from tests.support.logs import captured_logs
 
 
@@ -21,9 +22,12 @@ def xcoms(dag_run) -> dict[tuple[str, str], object]:
         return {(row.task_id, row.key): XComModel.deserialize_value(row) for row in rows}
 
 
-def test_deferrable_generation_and_resume_on_retry(airflow_db, scenario_emulator) -> None:
+def test_deferrable_generation_and_resume_on_retry(airflow_db, scenario_emulator_factory) -> None:
     dag = importlib.import_module("tests.dags.veo31_generate_deferrable").dag
-    with captured_logs() as logs:
+    with (
+        scenario_emulator_factory(EmulatorConfig(job_duration=2.0)) as scenario_emulator,
+        captured_logs() as logs,
+    ):
         dag_run = dag.test()
 
     assert dag_run.state == "success"

@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from airflow.sdk import ObjectStoragePath
 from airflow.sdk.exceptions import TaskDeferred
 
 from airflow_provider_veo.exceptions import (
@@ -104,14 +105,15 @@ class TestWait:
         assert raised.value.hint == "Rephrase the prompt"
         assert raised.value.job_id == scenario_emulator.job_ids()[0]
 
-    def test_timeout_raises_and_leaves_the_job_running(self, scenario_emulator) -> None:
-        started = time.monotonic()
-        with pytest.raises(ScenarioJobTimeoutError) as raised:
-            generate(timeout=0.3).execute(task_context())
+    def test_timeout_raises_and_leaves_the_job_running(self, scenario_emulator_factory) -> None:
+        with scenario_emulator_factory(EmulatorConfig(job_duration=5.0)) as emu:
+            started = time.monotonic()
+            with pytest.raises(ScenarioJobTimeoutError) as raised:
+                generate(timeout=0.3).execute(task_context())
 
-        assert time.monotonic() - started < 1.0
-        assert raised.value.status in {"queued", "warming-up", "in-progress"}
-        assert scenario_emulator.job(raised.value.job_id)["status"] not in {"success", "canceled"}
+            assert time.monotonic() - started < 2.5
+            assert raised.value.status in {"queued", "warming-up", "in-progress"}
+            assert emu.job(raised.value.job_id)["status"] not in {"success", "canceled"}
 
     def test_status_is_rechecked_at_the_deadline(self, scenario_emulator) -> None:
         result = generate(timeout=1.3, poll_interval=30).execute(task_context())
@@ -194,20 +196,38 @@ class TestImageInputs:
         assert scenario_emulator.count("POST /assets") == 0
         assert scenario_emulator.job(job_id)["metadata"]["input"]["referenceImages"] == refs
 
-    def test_paths_and_uris_are_uploaded_first(self, scenario_emulator, tmp_path) -> None:
+    def test_paths_and_object_storage_paths_are_uploaded_first(self, scenario_emulator, tmp_path) -> None:
         first = tmp_path / "first.png"
         first.write_bytes(make_png(1280, 720))
         last = tmp_path / "last.png"
         last.write_bytes(make_png(1280, 720, rgb=(200, 10, 10)))
-        job_id = generate(image=first, last_frame_image=f"file://{last}", wait_for_completion=False).execute(
-            task_context()
+        op = generate(
+            image=first, last_frame_image=ObjectStoragePath(f"file://{last}"), wait_for_completion=False
         )
+        job_id = op.execute(task_context())
 
         sent = scenario_emulator.job(job_id)["metadata"]["input"]
         assert scenario_emulator.count("POST /assets") == 2
         assert sent["image"].startswith("asset_")
         assert sent["lastFrameImage"].startswith("asset_")
         assert sent["image"] != sent["lastFrameImage"]
+
+    def test_reference_images_mix_uris_and_asset_ids(self, scenario_emulator, tmp_path) -> None:
+        existing = scenario_emulator.create_image_asset()
+        style = tmp_path / "style.png"
+        style.write_bytes(make_png(1280, 720))
+        job_id = generate(
+            reference_images=[existing, f"file://{style}"],
+            reference_images_type="STYLE",
+            duration=8,
+            wait_for_completion=False,
+        ).execute(task_context())
+
+        sent = scenario_emulator.job(job_id)["metadata"]["input"]["referenceImages"]
+        assert scenario_emulator.count("POST /assets") == 1
+        assert sent[0] == existing
+        assert sent[1].startswith("asset_")
+        assert sent[1] != existing
 
 
 class TestDeferrable:

@@ -251,6 +251,14 @@ def test_control_api_over_http(scenario_emulator: ScenarioEmulator) -> None:
     assert api.wait(job["jobId"])["metadata"]["error"] == "boom"
 
     assert requests.post(control + "/faults", json={"kind": "explode"}, timeout=10).status_code == 400
+    assert (
+        requests.post(control + "/assets", json={"kind": "video", "size": 10}, timeout=10).status_code == 400
+    )
+    assert (
+        requests.post(control + "/assets", json={"kind": "image", "width": "x"}, timeout=10).status_code
+        == 400
+    )
+    assert requests.post(control + "/fail-next-jobs", json={"count": 1}, timeout=10).status_code == 400
     requests.post(control + "/faults", json={"kind": "status", "status": 500, "fraction": 1.0}, timeout=10)
     assert len(requests.get(control + "/faults", timeout=10).json()["faults"]) == 1
     requests.delete(control + "/faults", timeout=10)
@@ -281,8 +289,16 @@ def test_configured_faults_survive_reset(scenario_emulator_factory: Any) -> None
         {"kind": "status", "status": 500, "times": 0},
         {"kind": "status", "status": 500, "fraction": 1.5},
         {"kind": "reset", "colour": "red"},
+        {"kind": "reset", "route": "GET /jobs/{job_id}"},
     ],
 )
 def test_invalid_fault_definitions(data: dict[str, Any]) -> None:
     with pytest.raises((ValueError, KeyError)):
         FaultRule.from_dict(data)
+
+
+def test_unknown_route_keys_are_refused(scenario_emulator: ScenarioEmulator) -> None:
+    with pytest.raises(ValueError, match="Unknown route"):
+        scenario_emulator.inject(Fault.reset(), route="GET /v1/jobs/{jobId}")
+    with pytest.raises(ValueError, match="Unknown route"):
+        scenario_emulator.count("GET /job/{jobId}")

@@ -8,6 +8,8 @@ import pytest
 
 from airflow_provider_veo.exceptions import (
     InvalidTriggerEventError,
+    ScenarioAPIError,
+    ScenarioAuthenticationError,
     ScenarioError,
     ScenarioJobCanceledError,
     ScenarioJobError,
@@ -16,9 +18,10 @@ from airflow_provider_veo.exceptions import (
     ScenarioNotFoundError,
     ScenarioRateLimitError,
     ScenarioServerError,
+    ScenarioTransportError,
 )
 from airflow_provider_veo.triggers.job_event import JobEvent, JobEventStatus, validate_job_event
-from airflow_provider_veo.triggers.job_polling import JobPoller
+from airflow_provider_veo.triggers.job_polling import JobPoller, is_transient
 
 
 def job(status: str, **extra: object) -> dict[str, object]:
@@ -120,6 +123,21 @@ class TestJobPoller:
         assert event is not None
         assert event.status is JobEventStatus.ERROR
         assert event.job_status == "in-progress"
+
+    @pytest.mark.parametrize(
+        ("error", "transient"),
+        [
+            (api_error(ScenarioAPIError, 408), True),
+            (api_error(ScenarioRateLimitError, 429), True),
+            (api_error(ScenarioServerError, 502), True),
+            (ScenarioTransportError("connection reset"), True),
+            (api_error(ScenarioAuthenticationError, 401), False),
+            (api_error(ScenarioNotFoundError, 404), False),
+            (RuntimeError("bug"), False),
+        ],
+    )
+    def test_which_errors_are_ridden_out(self, error: Exception, transient: bool) -> None:
+        assert is_transient(error) is transient
 
     def test_a_non_transient_error_ends_the_wait_at_once(self) -> None:
         poller = JobPoller(job_id="job_1", end_time=time.time() + 60)

@@ -15,9 +15,10 @@ from typing import Final
 from aiohttp import web
 
 from airflow_provider_veo.testing.emulator.responses import close_connection
+from airflow_provider_veo.testing.emulator.route_keys import CDN_GET
 from airflow_provider_veo.testing.emulator.routes import STATE, TRUNCATE_AFTER
 
-CDN_PATH: Final = "/cdn/assets/{assetId}"
+CDN_PATH: Final = CDN_GET.split(" ")[1]
 _RANGE: Final = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 

@@ -9,15 +9,15 @@ import asyncio
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Final, Protocol
+from typing import Protocol
 
-from airflow_provider_veo.testing.emulator.media import build_mp4, synthetic_mp4_min_size, synthetic_mp4_slice
+from airflow_provider_veo.testing.emulator.media import (
+    build_mp4,
+    synthetic_mp4_min_size,
+    synthetic_mp4_slice,
+)
 
 CHUNK_SIZE = 1 << 20
-#: Shape of the video inside :class:`SyntheticVideo` (media.synthetic_mp4_chunks' documented base video).
-SYNTHETIC_WIDTH: Final = 1280
-SYNTHETIC_HEIGHT: Final = 720
-SYNTHETIC_DURATION: Final = 4
 
 
 class Content(Protocol):

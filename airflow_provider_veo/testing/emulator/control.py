@@ -30,6 +30,15 @@ def _object(body: Any) -> Mapping[str, Any]:
     return body
 
 
+def _int(body: Mapping[str, Any], key: str, default: int | None) -> int | None:
+    value = body.get(key, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ApiError(400, f"{key} must be an integer, got {value!r}")
+    return value
+
+
 async def add_faults(request: web.Request) -> web.Response:
     body = await read_json(request)
     items = body if isinstance(body, list) else [_object(body)]
@@ -58,7 +67,7 @@ async def fail_next_jobs(request: web.Request) -> web.Response:
     if not isinstance(error, str) or not error:
         raise ApiError(400, "error is required")
     hint = body.get("hint")
-    request.app[STATE].fail_next_jobs(int(body.get("count", 1)), error=error, hint=hint)
+    request.app[STATE].fail_next_jobs(_int(body, "count", 1) or 0, error=error, hint=hint)
     return json_response({"ok": True})
 
 
@@ -83,20 +92,21 @@ async def create_asset(request: web.Request) -> web.Response:
     state = request.app[STATE]
     now = time.time()
     project_id = body.get("projectId")
-    if body.get("kind", "image") == "image":
-        asset = state.create_image_asset(
-            width=int(body.get("width", 1280)),
-            height=int(body.get("height", 720)),
-            project_id=project_id,
-            now=now,
-        )
-    elif body.get("kind") == "video":
-        size = body.get("size")
-        asset = state.create_video_asset(
-            size=None if size is None else int(size), project_id=project_id, now=now
-        )
-    else:
-        raise ApiError(400, "kind must be 'image' or 'video'")
+    kind = body.get("kind", "image")
+    try:
+        if kind == "image":
+            asset = state.create_image_asset(
+                width=_int(body, "width", 1280) or 0,
+                height=_int(body, "height", 720) or 0,
+                project_id=project_id,
+                now=now,
+            )
+        elif kind == "video":
+            asset = state.create_video_asset(size=_int(body, "size", None), project_id=project_id, now=now)
+        else:
+            raise ApiError(400, "kind must be 'image' or 'video'")
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from None
     return json_response({"assetId": asset.asset_id})
 
 

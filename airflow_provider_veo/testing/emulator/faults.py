@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-#: Matches every route.
-ANY_ROUTE = "*"
+from airflow_provider_veo.testing.emulator.route_keys import ANY_ROUTE, check_route
 
 
 class FaultKind(str, Enum):
@@ -110,6 +109,7 @@ class FaultRule:
     fraction: float | None = None
 
     def __post_init__(self) -> None:
+        check_route(self.route, wildcard=True)
         if self.times is not None and self.times < 1:
             raise ValueError(f"times must be >= 1, got {self.times}")
         if self.fraction is not None and not 0 < self.fraction <= 1:

@@ -11,8 +11,10 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
 
+from airflow_provider_veo.testing.emulator import route_keys
 from airflow_provider_veo.testing.emulator.config import EmulatorConfig
-from airflow_provider_veo.testing.emulator.faults import ANY_ROUTE, Fault, FaultRule
+from airflow_provider_veo.testing.emulator.faults import Fault, FaultRule
+from airflow_provider_veo.testing.emulator.route_keys import ANY_ROUTE, check_route
 from airflow_provider_veo.testing.emulator.server import EmulatorServer
 from airflow_provider_veo.testing.emulator.state import EmulatorState
 
@@ -127,7 +129,8 @@ class ScenarioEmulator:
     # --- observation ----------------------------------------------------------------------------------
 
     def count(self, route: str) -> int:
-        """Requests seen on a route key such as ``"GET /jobs/{jobId}"``."""
+        """Requests seen on a route key such as ``"GET /jobs/{jobId}"`` (``ValueError`` if unknown)."""
+        check_route(route)
         with self._state.lock:
             return self._state.counters.routes[route]
 
@@ -149,11 +152,11 @@ class ScenarioEmulator:
 
     @property
     def polls(self) -> int:
-        return self.count("GET /jobs/{jobId}")
+        return self.count(route_keys.GET_JOB)
 
     @property
     def downloads(self) -> int:
-        return self.count("GET /cdn/assets/{assetId}")
+        return self.count(route_keys.CDN_GET)
 
     @property
     def tcp_connections(self) -> int:

@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from airflow_provider_veo.testing.emulator import route_keys as keys
 from airflow_provider_veo.testing.emulator.errors import ApiError
 from airflow_provider_veo.testing.emulator.faults import FaultKind
 from airflow_provider_veo.testing.emulator.responses import (
@@ -30,7 +31,7 @@ STATE: Final = web.AppKey("state", EmulatorState)
 #: Set on a request whose body must be cut after this many bytes (streaming handlers honour it).
 TRUNCATE_AFTER: Final = web.RequestKey("truncate_after", int)
 #: Routes that carry their own signature instead of Basic auth.
-PRESIGNED_ROUTES: Final = frozenset({"PUT /upload-parts/{uploadId}/{partNumber}"})
+PRESIGNED_ROUTES: Final = frozenset({keys.PUT_UPLOAD_PART})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -222,17 +223,23 @@ async def get_model(request: web.Request) -> web.Response:
     return json_response(request.app[STATE].model(request.match_info["modelId"], now=time.time()))
 
 
+_HANDLERS: Final[dict[str, Handler]] = {
+    keys.GENERATE: generate,
+    keys.GET_JOB: get_job,
+    keys.LIST_JOBS: list_jobs,
+    keys.JOB_ACTION: job_action,
+    keys.UPLOAD_ASSET: upload_asset,
+    keys.GET_ASSET: get_asset,
+    keys.DOWNLOAD_ASSET: download_asset,
+    keys.CREATE_UPLOAD: create_upload,
+    keys.GET_UPLOAD: get_upload,
+    keys.UPLOAD_ACTION: upload_action,
+    keys.PUT_UPLOAD_PART: put_upload_part,
+    keys.GET_MODEL: get_model,
+}
+
+
 def add_api_routes(app: web.Application) -> None:
-    routes = app.router
-    routes.add_post(API_PREFIX + "/generate/custom/{modelId}", generate)
-    routes.add_get(API_PREFIX + "/jobs", list_jobs, allow_head=False)
-    routes.add_get(API_PREFIX + "/jobs/{jobId}", get_job, allow_head=False)
-    routes.add_post(API_PREFIX + "/jobs/{jobId}/action", job_action)
-    routes.add_post(API_PREFIX + "/assets", upload_asset)
-    routes.add_get(API_PREFIX + "/assets/{assetId}", get_asset, allow_head=False)
-    routes.add_post(API_PREFIX + "/assets/{assetId}/download", download_asset)
-    routes.add_post(API_PREFIX + "/uploads", create_upload)
-    routes.add_get(API_PREFIX + "/uploads/{uploadId}", get_upload, allow_head=False)
-    routes.add_post(API_PREFIX + "/uploads/{uploadId}/action", upload_action)
-    routes.add_put(API_PREFIX + "/upload-parts/{uploadId}/{partNumber}", put_upload_part)
-    routes.add_get(API_PREFIX + "/models/{modelId}", get_model, allow_head=False)
+    for key in keys.API_ROUTES:
+        method, path = key.split(" ")
+        app.router.add_route(method, API_PREFIX + path, _HANDLERS[key])

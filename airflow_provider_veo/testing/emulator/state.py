@@ -28,13 +28,11 @@ from airflow_provider_veo.models.veo31 import (
     frame_size,
     validate_api_body,
 )
+from airflow_provider_veo.testing.emulator import route_keys
 from airflow_provider_veo.testing.emulator.assets import AssetRecord
 from airflow_provider_veo.testing.emulator.clock import iso, parse_iso
 from airflow_provider_veo.testing.emulator.config import EmulatorConfig
 from airflow_provider_veo.testing.emulator.contents import (
-    SYNTHETIC_DURATION,
-    SYNTHETIC_HEIGHT,
-    SYNTHETIC_WIDTH,
     BytesContent,
     Content,
     GeneratedVideo,
@@ -45,6 +43,7 @@ from airflow_provider_veo.testing.emulator.errors import ApiError
 from airflow_provider_veo.testing.emulator.faults import FaultBook
 from airflow_provider_veo.testing.emulator.images import make_png, sniff_image
 from airflow_provider_veo.testing.emulator.jobs import JobFailure, JobRecord
+from airflow_provider_veo.testing.emulator.media import SYNTHETIC_DURATION, SYNTHETIC_HEIGHT, SYNTHETIC_WIDTH
 from airflow_provider_veo.testing.emulator.models import model_json
 from airflow_provider_veo.testing.emulator.signing import UrlSigner
 from airflow_provider_veo.testing.emulator.uploads import UploadRecord
@@ -73,8 +72,8 @@ class Counters:
             "routes": dict(self.routes),
             "methods": dict(self.methods),
             "paid_submissions": self.paid_submissions,
-            "polls": self.routes["GET /jobs/{jobId}"],
-            "downloads": self.routes["GET /cdn/assets/{assetId}"],
+            "polls": self.routes[route_keys.GET_JOB],
+            "downloads": self.routes[route_keys.CDN_GET],
             "tcp_connections": self.tcp_connections,
         }
 
