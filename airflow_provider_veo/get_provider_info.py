@@ -33,6 +33,19 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
+        "operators": [
+            {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_veo.operators.veo31"]}
+        ],
+        "sensors": [
+            {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_veo.sensors.scenario_job"]}
+        ],
+        "triggers": [
+            {
+                "integration-name": INTEGRATION,
+                "python-modules": ["airflow_provider_veo.triggers.job_complete"],
+            }
+        ],
+        "extra-links": ["airflow_provider_veo.links.scenario_job.ScenarioJobLink"],
         "connection-types": [
             {
                 "connection-type": "scenario",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import time
 from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -43,6 +45,10 @@ if TYPE_CHECKING:
 
 JOB_ID_XCOM_KEY = "job_id"
 """XCom key of the submitted job's id, pushed before any waiting."""
+
+SUBMISSION_CLOCK_SKEW = timedelta(minutes=5)
+"""How far before the local submit time to look for a job created by an unanswered submission."""
+MAX_JOBS_SCANNED = 1000
 
 
 class Veo31GenerateOperator(BaseOperator):
@@ -84,9 +90,11 @@ class Veo31GenerateOperator(BaseOperator):
     :attr:`job_state_key` first (``DELETE /api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/
     {task_id}/state-store/scenario_veo31_job``), or set ``[state_store] clear_on_success = True`` so the
     record goes when the task succeeds. Without a ``task_state_store`` (``execute()`` called outside a
-    task runner) nothing is recorded and every run submits. Known gap: if the submission's outcome is
-    unknown (:class:`SubmissionOutcomeUnknownError`: timeout or 5xx after sending), no job id is
-    recorded and a retry submits again; check the project's recent jobs first.
+    task runner) nothing is recorded and every run submits. The attempt itself is recorded (with its
+    body and time) just before the paid call: when the submission's outcome is unknown
+    (:class:`SubmissionOutcomeUnknownError`: a timeout or 5xx after sending), the retry looks for the
+    job it may have created among the project's recent jobs (``GET /jobs``, matching the input) and
+    resumes it; it submits again only when no such job exists.
 
     **Cost.** The cost of every job is logged and returned. With ``max_creative_units`` the dry-run
     estimate is read first and nothing is submitted above it (:class:`CostLimitExceededError`).
@@ -197,9 +205,7 @@ class Veo31GenerateOperator(BaseOperator):
         fingerprint = request_fingerprint(self.model_id, request)
         job_id, succeeded = self._recorded_job(store, fingerprint)
         if job_id is None:
-            job_id = self._submit(request)
-            if store is not None:
-                store.set(self.job_state_key, {"job_id": job_id, "request_sha256": fingerprint})
+            job_id = self._submit(request, store, fingerprint)
         self.job_id = job_id
         context["ti"].xcom_push(key=JOB_ID_XCOM_KEY, value=job_id)
         context["ti"].xcom_push(key=JOB_URL_XCOM_KEY, value=self.hook.job_url(job_id))
@@ -234,12 +240,21 @@ class Veo31GenerateOperator(BaseOperator):
         recorded = store.get(self.job_state_key) if store is not None else None
         if recorded is None:
             return None, None
-        if not isinstance(recorded, dict) or not isinstance(recorded.get("job_id"), str):
+        if not isinstance(recorded, dict):
             self.log.warning("Ignoring an unreadable recorded job %r", recorded)
             return None, None
-        job_id = str(recorded["job_id"])
         if recorded.get("request_sha256") != fingerprint:
-            self.log.info("Recorded job %s was submitted with other parameters; submitting a new job", job_id)
+            self.log.info("The recorded job was submitted with other parameters; submitting a new job")
+            return None, None
+        job_id = recorded.get("job_id")
+        if job_id is None and isinstance(recorded.get("submitted_at"), str):
+            job_id = self._find_unconfirmed_submission(recorded)
+            if job_id is None:
+                return None, None
+            if store is not None:
+                store.set(self.job_state_key, {"job_id": job_id, "request_sha256": fingerprint})
+        if not isinstance(job_id, str):
+            self.log.warning("Ignoring an unreadable recorded job %r", recorded)
             return None, None
         try:
             job = self.hook.get_job(job_id)
@@ -260,7 +275,36 @@ class Veo31GenerateOperator(BaseOperator):
         )
         return None, None
 
-    def _submit(self, request: Veo31Request) -> str:
+    def _find_unconfirmed_submission(self, recorded: dict[str, Any]) -> str | None:
+        """The job an earlier try's submission created although its outcome was unknown, if any.
+
+        The earlier try recorded the body and the time before its ``POST`` and then got no answer
+        (:class:`SubmissionOutcomeUnknownError`). Its job, if one was created, is the newest job
+        updated since then whose ``metadata.input`` holds every field of that body.
+        """
+        body = recorded.get("body")
+        if not isinstance(body, dict):
+            return None
+        since = str(recorded["submitted_at"])
+        for job in itertools.islice(
+            self.hook.list_jobs(updated_after=since, page_size=100), MAX_JOBS_SCANNED
+        ):
+            job_input = job.get("metadata", {}).get("input") or {}
+            if all(job_input.get(field) == value for field, value in body.items()):
+                self.log.warning(
+                    "An earlier try's submission (outcome unknown) created job %s; resuming it instead of "
+                    "paying for a new one",
+                    job["jobId"],
+                )
+                return str(job["jobId"])
+        self.log.warning(
+            "An earlier try's submission (outcome unknown) created no job since %s; submitting again",
+            since,
+        )
+        return None
+
+    def _submit(self, request: Veo31Request, store: TaskStateStoreAccessor | None, fingerprint: str) -> str:
+        """Submit once, recording the attempt before the paid call and the job id right after it."""
         body = self._upload_images(request).to_api_body()
         if self.max_creative_units is not None:
             estimate = self.hook.estimate_cost(self.model_id, body)
@@ -271,8 +315,21 @@ class Veo31GenerateOperator(BaseOperator):
             self.log.info(
                 "Estimated cost: %g creative units (max_creative_units=%g)", estimate, self.max_creative_units
             )
+        if store is not None:
+            submitted_at = datetime.now(timezone.utc) - SUBMISSION_CLOCK_SKEW
+            store.set(
+                self.job_state_key,
+                {
+                    "job_id": None,
+                    "request_sha256": fingerprint,
+                    "submitted_at": submitted_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                    "body": body,
+                },
+            )
         response = self.hook.run_model(self.model_id, body)
         job_id = str(response["job"]["jobId"])
+        if store is not None:
+            store.set(self.job_state_key, {"job_id": job_id, "request_sha256": fingerprint})
         self.log.info(
             "Submitted Scenario job %s to %s; billed %s creative units",
             job_id,

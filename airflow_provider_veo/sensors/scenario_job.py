@@ -30,7 +30,8 @@ class ScenarioJobSensor(BaseSensorOperator):
     A job that fails raises :class:`ScenarioJobFailedError` (with the API's error and hint), one that
     is canceled :class:`ScenarioJobCanceledError`; a job still running after the sensor's ``timeout``
     raises ``AirflowSensorTimeout`` in both modes (so ``soft_fail`` works the same way). Deferrable
-    mode waits in the triggerer with :class:`JobCompleteTrigger`.
+    mode checks once, then waits in the triggerer with :class:`JobCompleteTrigger`, polling every
+    ``poke_interval`` until ``timeout`` (an absolute deadline carried by the trigger).
 
     .. code-block:: python
 

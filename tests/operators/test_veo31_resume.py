@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 from airflow.sdk.exceptions import TaskDeferred
 
-from airflow_provider_veo.exceptions import ScenarioJobTimeoutError
+from airflow_provider_veo.exceptions import ScenarioJobTimeoutError, SubmissionOutcomeUnknownError
 from airflow_provider_veo.operators.veo31 import Veo31GenerateOperator
-from airflow_provider_veo.testing import make_png
+from airflow_provider_veo.testing import Fault, make_png
 from tests.support.context import task_context
 from tests.support.logs import captured_logs
 from tests.support.task_state import InMemoryTaskState
@@ -53,7 +53,7 @@ def test_a_retry_after_a_failed_wait_resumes_the_same_job(scenario_emulator) -> 
     assert result["status"] == "success"
     assert context["ti"].xcom["job_id"] == submitted
     assert any(f"Resuming job {submitted}" in m for m in logs.messages())
-    assert len(state.writes) == 1
+    assert [value["job_id"] for _, value in state.writes] == [None, submitted]  # attempt, then the job
 
 
 def test_a_job_that_already_succeeded_is_returned_without_submitting_or_waiting(scenario_emulator) -> None:
@@ -122,3 +122,41 @@ def test_without_a_task_state_store_each_run_submits_and_says_so(scenario_emulat
 
     assert scenario_emulator.paid_submissions == 2
     assert any("No task_state_store" in m for m in logs.messages("warning"))
+
+
+def test_a_retry_after_an_unknown_submission_outcome_resumes_the_job_it_created(scenario_emulator) -> None:
+    scenario_emulator.inject(
+        Fault.status(500, after_effect=True), route="POST /generate/custom/{modelId}", times=1
+    )
+    state = InMemoryTaskState()
+    with pytest.raises(SubmissionOutcomeUnknownError):
+        run_try(state, generate())
+    assert state.values[KEY]["job_id"] is None  # the attempt is recorded, its outcome is not
+    (created,) = scenario_emulator.job_ids()
+
+    with captured_logs() as logs:
+        result, _ = run_try(state, generate())
+
+    assert scenario_emulator.paid_submissions == 1
+    assert result["job_id"] == created
+    assert result["status"] == "success"
+    assert state.values[KEY]["job_id"] == created
+    assert any(f"created job {created}" in m for m in logs.messages("warning"))
+
+
+def test_a_retry_after_an_unknown_outcome_that_created_nothing_submits_once(scenario_emulator) -> None:
+    run_try(InMemoryTaskState(), generate(prompt="another project's video", wait_for_completion=False))
+    scenario_emulator.inject(Fault.status(502), route="POST /generate/custom/{modelId}", times=1)
+    state = InMemoryTaskState()
+    with pytest.raises(SubmissionOutcomeUnknownError):
+        run_try(state, generate())
+    assert scenario_emulator.paid_submissions == 1  # only the unrelated job exists
+
+    result, _ = run_try(state, generate())
+
+    assert scenario_emulator.paid_submissions == 2
+    assert result["status"] == "success"
+    assert (
+        scenario_emulator.job(result["job_id"])["metadata"]["input"]["prompt"]
+        == "a fox in the snow, cinematic"
+    )

@@ -58,7 +58,7 @@ def test_s3_multipart_object_appears_only_when_published(s3_bucket: S3Bucket) ->
         for _ in range(11):
             staged.write(BLOCK)
         assert s3_bucket.keys() == []  # parts are uploaded, but no object exists yet
-        assert len(s3_bucket.pending_uploads()) == 1
+        assert s3_bucket.pending_uploads() == ["veo/video.mp4"]  # written in place, no copy needed
         staged.publish()
     assert s3_bucket.keys() == ["veo/video.mp4"]
     assert s3_bucket.read("veo/video.mp4") == BLOCK * 11
@@ -70,6 +70,15 @@ def test_s3_failure_aborts_the_multipart_upload(s3_bucket: S3Bucket) -> None:
     with pytest.raises(RuntimeError, match="boom"):
         _fail_while_writing(final, blocks=6)  # one 5 MiB part uploaded before the failure
     assert s3_bucket.keys() == []
+    assert s3_bucket.pending_uploads() == []
+
+
+def test_s3_failed_overwrite_keeps_the_previous_object(s3_bucket: S3Bucket) -> None:
+    s3_bucket.client.put_object(Bucket=s3_bucket.name, Key="video.mp4", Body=b"previous version")
+    final = ObjectStoragePath(s3_bucket.uri("video.mp4"), conn_id="aws_default")
+    with pytest.raises(RuntimeError, match="boom"):
+        _fail_while_writing(final, blocks=6)
+    assert s3_bucket.read("video.mp4") == b"previous version"
     assert s3_bucket.pending_uploads() == []
 
 
