@@ -45,6 +45,13 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["airflow_provider_veo.triggers.job_complete"],
             }
         ],
+        "transfers": [
+            {
+                "source-integration-name": INTEGRATION,
+                "target-integration-name": "Common IO",
+                "python-module": "airflow_provider_veo.transfers.scenario_assets_to_storage",
+            }
+        ],
         "extra-links": ["airflow_provider_veo.links.scenario_job.ScenarioJobLink"],
         "connection-types": [
             {

@@ -131,9 +131,12 @@ def expected_sha256(url: str) -> str:
 
 
 def start_moto(env: dict[str, str]) -> Any:
+    import logging
+
     import boto3
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one log line per request slows moto down
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -47,7 +47,6 @@ with DAG(
         task_id="store",
         job_id="{{ ti.xcom_pull(task_ids='generate', key='job_id') }}",
         destination="{{ params.destination }}",
-        object_name="{{ dag.dag_id }}/{{ run_id }}/{job_id}/{asset_id}.mp4",
     )
 
     generate >> store

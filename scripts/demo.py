@@ -25,7 +25,9 @@ DAG_ID = "veo31_generate_to_storage"
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--output", type=Path, default=ROOT / "demo-output")
-    parser.add_argument("--job-duration", type=float, default=15.0, help="Seconds the emulated Veo job takes.")
+    parser.add_argument(
+        "--job-duration", type=float, default=15.0, help="Seconds the emulated Veo job takes."
+    )
     args = parser.parse_args()
     output: Path = args.output.resolve()
     shutil.rmtree(output, ignore_errors=True)
@@ -43,7 +45,6 @@ def main() -> int:
             print(f"Airflow is up at {stack.base_url}; triggering {DAG_ID}")
             run_id = stack.trigger_dag(DAG_ID, conf={"destination": output.as_uri()})
             state = stack.wait_for_run(DAG_ID, run_id, timeout=600)
-            generate_ti = stack.task_instance(DAG_ID, run_id, "generate")
             print(f"DAG run {run_id}: {state}")
             for task_id in ("generate", "store"):
                 print(f"  {task_id}: {stack.task_instance(DAG_ID, run_id, task_id)['state']}")
@@ -53,8 +54,15 @@ def main() -> int:
                 return 1
             result = stack.xcom(DAG_ID, run_id, "generate")
             uris = stack.xcom(DAG_ID, run_id, "store")
-        print(f"  generate returned {json.dumps(result)} (deferred to the triggerer: {generate_ti.get('trigger')})")
-        print(f"  paid submissions counted by the emulator: {emulator.paid_submissions}")
+            progress = [
+                line for line in stack.task_log(DAG_ID, run_id, "generate").splitlines() if "%" in line
+            ]
+        print(f"  generate returned {json.dumps(result)}")
+        print("  the triggerer polled the job while no worker slot was held:")
+        for line in progress:
+            print(f"    {line.strip()}")
+        polls, downloads = emulator.count("GET /jobs/{jobId}"), emulator.count("GET /cdn/assets/{assetId}")
+        print(f"  emulator: {emulator.paid_submissions} paid submission, {polls} polls, {downloads} download")
         print(f"  store wrote {uris}")
 
     videos = sorted(output.rglob("*.mp4"))

@@ -12,7 +12,7 @@ EXAMPLE_DAGS = Path(__file__).resolve().parents[1] / "example_dags"
 
 @pytest.fixture(scope="module")
 def dagbag() -> DagBag:
-    return DagBag(dag_folder=str(EXAMPLE_DAGS), include_examples=False)
+    return DagBag(dag_folder=EXAMPLE_DAGS)
 
 
 def test_example_dags_import_without_errors(dagbag: DagBag) -> None:

@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 MIB: Final = 1024 * 1024
 #: S3 refuses multipart parts under 5 MiB; the writer's block is never smaller.
 MIN_BLOCK_SIZE: Final = 5 * MIB
-DEFAULT_OBJECT_NAME: Final = "{{ dag.dag_id }}/{{ ds }}/{job_id}/{asset_id}.mp4"
+DEFAULT_OBJECT_NAME: Final = "{{ dag.dag_id }}/{{ run_id }}/{job_id}/{asset_id}.mp4"
 DEFAULT_ASSET_ALIAS: Final = "scenario-videos"
 
 T = TypeVar("T")
@@ -125,9 +125,10 @@ class _WorkerResources:
 class ScenarioAssetsToStorageOperator(BaseOperator):
     """Copy the videos of a Scenario job to object storage, each with a JSON provenance sidecar.
 
-    Each asset is streamed from a freshly signed CDN URL into a temporary object that is moved to its
-    final name only once complete and checked (size, sha256): the final name holds the whole video
-    or nothing. Expired URLs and broken downloads are resumed with a new URL (``Range`` requests).
+    Each asset is streamed from a freshly signed CDN URL and becomes visible under its final name
+    only once complete and checked (size, sha256): an S3/GCS/Azure upload is committed at the end
+    (aborted on failure), a local file is renamed from a hidden temporary name. Expired URLs and
+    broken downloads are resumed with a new URL (``Range`` requests), in bounded memory.
     Returns the destination URIs (``s3://bucket/key``, without connection id) and emits one asset
     event per video on the ``asset_alias`` alias.
 
@@ -135,7 +136,7 @@ class ScenarioAssetsToStorageOperator(BaseOperator):
 
         store = ScenarioAssetsToStorageOperator(
             task_id="store",
-            job_id="{{ ti.xcom_pull(task_ids='generate', key='job_id') }}",
+            job_id=generate.output["job_id"],  # a Veo31GenerateOperator upstream
             destination="s3://my-bucket/veo/",
             dest_conn_id="aws_default",
         )
@@ -261,7 +262,7 @@ class ScenarioAssetsToStorageOperator(BaseOperator):
         return [outcome.plan.uri for outcome in outcomes]
 
     def on_kill(self) -> None:
-        # Running downloads stop at their next chunk; their temporary objects are deleted.
+        # Running downloads stop at their next chunk; their uploads are aborted, nothing is published.
         if self._cancelled is not None:
             self._cancelled.set()
 

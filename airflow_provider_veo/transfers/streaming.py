@@ -123,7 +123,7 @@ def download(
             last_error = redact(retry.reason)
             if attempt < policy.max_attempts:
                 log.warning(
-                    "Asset %s: download from %s broke after %d bytes (%s); attempt %d/%d with a fresh URL.",
+                    "Asset %s: download from %s stopped at byte %d (%s); attempt %d/%d with a fresh URL.",
                     label,
                     host_of(url),
                     state.written,
@@ -221,7 +221,7 @@ def _check_response(response: requests.Response, state: _Progress, sink: ByteSin
             state.restart(sink)
             raise _Retry("the partial response does not start where the download stopped", pause=False)
         total = None if match[3] == "*" else int(match[3])
-        state.resumes += 1
+        state.resumes += 1 if state.written else 0
     else:
         if state.written:
             log.info("Asset %s: the server ignored the Range request; restarting from byte 0.", label)

@@ -279,6 +279,20 @@ def test_second_run_skips_identical_objects(
     assert extra["sha256"] == sha256(Path(first[0].removeprefix("file://")).read_bytes())
 
 
+def test_without_sidecars_identical_means_same_size(tmp_path: Path, emu: ScenarioEmulator) -> None:
+    asset_id = emu.create_video_asset(size=100_000)
+    operator = _operator(tmp_path, asset_ids=[asset_id], object_name="{asset_id}.mp4", write_sidecar=False)
+    operator.execute({"outlet_events": OutletEventAccessors()})
+    operator.execute({"outlet_events": OutletEventAccessors()})
+    assert emu.count(CDN) == 1
+    assert files_under(tmp_path) == [f"{asset_id}.mp4"]
+
+    (tmp_path / f"{asset_id}.mp4").write_bytes(b"truncated by someone")
+    operator.execute({"outlet_events": OutletEventAccessors()})
+    assert emu.count(CDN) == 2
+    assert (tmp_path / f"{asset_id}.mp4").stat().st_size == 100_000
+
+
 def test_object_with_a_foreign_sidecar_is_not_identical(
     tmp_path: Path, emu: ScenarioEmulator, reference_bytes: Callable[[str], bytes]
 ) -> None:
