@@ -133,13 +133,14 @@ def test_default_object_name_is_rendered_by_airflow(
         operator = ScenarioAssetsToStorageOperator(
             task_id="store", job_id="{{ params.job }}", destination=f"file://{tmp_path}/out"
         )
-    context: dict[str, Any] = {"dag": dag, "ds": "2026-11-24", "params": {"job": job["jobId"]}}
+    run_id = "manual__2026-11-24T10:00:00+00:00"
+    context: dict[str, Any] = {"dag": dag, "run_id": run_id, "params": {"job": job["jobId"]}}
     operator.render_template_fields(context)
 
     uris = operator.execute({**context, "outlet_events": outlet_events})  # type: ignore[typeddict-item]
 
     asset_id = job["metadata"]["assetIds"][0]
-    assert uris == [f"file://{tmp_path}/out/veo_videos/2026-11-24/{job['jobId']}/{asset_id}.mp4"]
+    assert uris == [f"file://{tmp_path}/out/veo_videos/{run_id}/{job['jobId']}/{asset_id}.mp4"]
     assert operator.outlets == [AssetAlias("scenario-videos")]
 
 
