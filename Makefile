@@ -42,7 +42,7 @@ bench: setup
 	$(PY) benchmarks/run_all.py
 
 lock: setup
-	$(UV) pip compile pyproject.toml --extra dev --universal -o requirements-dev.lock
+	$(UV) pip compile pyproject.toml --extra dev --universal --python-version 3.10 -o requirements-dev.lock
 
 clean:
 	rm -rf $(VENV) .airflow demo-output .mypy_cache .ruff_cache

@@ -12,6 +12,10 @@ import pytest
 from airflow_provider_veo.hooks.scenario import ScenarioHook
 from airflow_provider_veo.models.veo31 import Veo31Request
 from airflow_provider_veo.testing import ScenarioEmulator
+from tests.support.optional import S3_AVAILABLE
+
+if S3_AVAILABLE:
+    from tests.support.s3_storage import moto_endpoint, s3_bucket  # noqa: F401
 
 #: Millisecond backoffs so retry tests do not sleep.
 FAST_BACKOFF = {"backoff_base": 0.001, "backoff_max": 0.005}

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import io
-import json
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
@@ -22,6 +21,10 @@ from airflow_provider_veo.hooks.image_upload import (
 )
 from airflow_provider_veo.hooks.scenario import ScenarioHook
 from airflow_provider_veo.testing import ScenarioEmulator, make_png
+from tests.support.optional import S3_AVAILABLE, S3_MISSING_REASON
+
+if TYPE_CHECKING:
+    from tests.support.s3_storage import S3Bucket
 
 MIB = 1024 * 1024
 
@@ -96,45 +99,15 @@ def test_large_image_uses_the_multipart_flow_without_credentials_on_part_urls(
     assert all("Authorization" in r.headers for r in seen if r.method != "PUT")
 
 
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    """A moto S3 server on loopback."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
+@pytest.mark.skipif(not S3_AVAILABLE, reason=S3_MISSING_REASON)
 def test_large_image_streamed_from_object_storage(
-    hook: ScenarioHook, scenario_emulator: ScenarioEmulator, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch
+    hook: ScenarioHook, scenario_emulator: ScenarioEmulator, s3_bucket: S3Bucket
 ) -> None:
-    import boto3
-
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_AWS_HOOK_TESTS",
-        json.dumps(
-            {
-                "conn_type": "aws",
-                "login": "testing",
-                "password": "testing",
-                "extra": {"endpoint_url": s3_endpoint, "region_name": "us-east-1"},
-            }
-        ),
-    )
-    boto3.client(
-        "s3",
-        endpoint_url=s3_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    ).create_bucket(Bucket="frames")
+    uri = f"s3://aws_default@{s3_bucket.name}/in/large.png"
     data = _large_png(10 * MIB + 123)
-    ObjectStoragePath("s3://aws_hook_tests@frames/in/large.png").write_bytes(data)
+    ObjectStoragePath(uri).write_bytes(data)
 
-    asset_id = hook.upload_image("s3://aws_hook_tests@frames/in/large.png")
+    asset_id = hook.upload_image(uri)
 
     asset = hook.get_asset(asset_id)
     assert asset["properties"]["size"] == len(data)

@@ -1,48 +1,32 @@
-"""Real storage for the transfer tests: local files, S3 on a moto server, and a disk that fails.
+"""Real storage for the transfer tests: local files, S3 on moto (tests/support/s3_storage.py), a failing disk.
 
-S3 is a moto server on 127.0.0.1 (one per session) reached through the amazon provider's
-``ObjectStoragePath`` filesystem exactly as users reach S3: an ``aws_default`` connection whose
-``endpoint_url`` points at it. ``airflow.sdk.io.store._STORE_CACHE`` keeps one filesystem per
-``protocol-conn_id`` for the whole process, so it is cleared around every test.
+``airflow.sdk.io.store._STORE_CACHE`` keeps one filesystem per ``protocol-conn_id`` for the whole
+process, so it is cleared around every test.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import fsspec
 import pytest
 import requests
 from airflow.sdk.execution_time.context import OutletEventAccessors
 from airflow.sdk.io import store
 from fsspec.implementations.local import LocalFileOpener, LocalFileSystem
-from moto.server import ThreadedMotoServer
-from s3fs import S3File, S3FileSystem
 
 from airflow_provider_veo.hooks.scenario import ScenarioHook
 from airflow_provider_veo.models.veo31 import MODEL_ID
 from airflow_provider_veo.testing import EmulatorConfig, ScenarioEmulator
+from tests.support.optional import S3_AVAILABLE
 
 FAILING_SCHEME = "failingdisk"
-FAILING_S3_SCHEME = "failings3"
 
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+if S3_AVAILABLE:
+    from tests.support.s3_storage import failing_s3, moto_endpoint, s3_bucket  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
@@ -50,54 +34,6 @@ def _fresh_store_cache() -> Iterator[None]:
     store._STORE_CACHE.clear()
     yield
     store._STORE_CACHE.clear()
-
-
-@dataclass
-class S3Bucket:
-    """A fresh bucket on the moto server, and a boto3 client to look at it behind our back."""
-
-    name: str
-    client: Any
-
-    def uri(self, key: str = "") -> str:
-        return f"s3://{self.name}/{key}"
-
-    def keys(self) -> list[str]:
-        listing = self.client.list_objects_v2(Bucket=self.name)
-        return sorted(item["Key"] for item in listing.get("Contents", []))
-
-    def read(self, key: str) -> bytes:
-        body: bytes = self.client.get_object(Bucket=self.name, Key=key)["Body"].read()
-        return body
-
-    def pending_uploads(self) -> list[str]:
-        uploads = self.client.list_multipart_uploads(Bucket=self.name).get("Uploads", [])
-        return [upload["Key"] for upload in uploads]
-
-
-@pytest.fixture
-def s3_bucket(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> S3Bucket:
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_AWS_DEFAULT",
-        json.dumps(
-            {
-                "conn_type": "aws",
-                "login": "testing",
-                "password": "testing",
-                "extra": {"endpoint_url": moto_endpoint, "region_name": "us-east-1"},
-            }
-        ),
-    )
-    client = boto3.client(
-        "s3",
-        endpoint_url=moto_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    name = f"videos-{uuid.uuid4().hex[:12]}"
-    client.create_bucket(Bucket=name)
-    return S3Bucket(name=name, client=client)
 
 
 class FailingDisk(LocalFileSystem):
@@ -194,41 +130,3 @@ def reference_bytes(emu: ScenarioEmulator) -> Callable[[str], bytes]:
 @pytest.fixture
 def outlet_events() -> OutletEventAccessors:
     return OutletEventAccessors()
-
-
-class FailingS3(S3FileSystem):
-    """Real s3fs on the moto server whose uploads are refused from the second multipart part on.
-
-    Registered under ``failings3://``; it stands for S3 failing mid-upload (throttling, expired
-    credentials, network loss) after some parts were already accepted.
-    """
-
-    protocol = (FAILING_S3_SCHEME,)
-    cachable = False
-
-    def _open(self, path: Any, mode: str = "rb", **kwargs: Any) -> Any:
-        file = super()._open(path, mode, **kwargs)
-        if "w" in mode:
-            file.__class__ = _FailingS3File
-        return file
-
-
-class _FailingS3File(S3File):  # type: ignore[misc]
-    def _upload_chunk(self, final: bool = False) -> Any:
-        if getattr(self, "parts", None):
-            raise OSError("S3 refused the upload part")
-        return super()._upload_chunk(final)
-
-
-@pytest.fixture
-def failing_s3(moto_endpoint: str, s3_bucket: S3Bucket) -> S3Bucket:
-    """``failings3://<bucket>/...`` writes into ``s3_bucket`` and fails on the second part."""
-    fsspec.register_implementation(FAILING_S3_SCHEME, FailingS3, clobber=True)
-    fs = FailingS3(
-        key="testing",
-        secret="testing",
-        endpoint_url=moto_endpoint,
-        client_kwargs={"region_name": "us-east-1"},
-    )
-    store.attach(protocol=FAILING_S3_SCHEME, fs=fs)
-    return s3_bucket

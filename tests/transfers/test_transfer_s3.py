@@ -10,11 +10,15 @@ from typing import Any
 import pytest
 from airflow.sdk.execution_time.context import OutletEventAccessors
 
+from tests.support.optional import S3_MISSING_REASON
+
+pytest.importorskip("s3fs", reason=S3_MISSING_REASON)
+
 from airflow_provider_veo.exceptions import AssetTransferError
 from airflow_provider_veo.testing import Fault, ScenarioEmulator
 from airflow_provider_veo.transfers.scenario_assets_to_storage import ScenarioAssetsToStorageOperator
+from tests.support.s3_storage import S3Bucket
 from tests.transfers._helpers import alias_events, sha256
-from tests.transfers.conftest import S3Bucket
 
 CDN = "GET /cdn/assets/{assetId}"
 MIB = 1 << 20
