@@ -118,6 +118,19 @@ class SubmissionOutcomeUnknownError(ScenarioError):
         )
 
 
+class AmbiguousSubmissionError(ScenarioError):
+    """Several jobs match a submission whose outcome was unknown; the task cannot tell which is its own."""
+
+    def __init__(self, *, job_ids: list[str], key: str) -> None:
+        self.job_ids = job_ids
+        super().__init__(
+            f"A submission of this task had an unknown outcome, and {len(job_ids)} jobs created at that "
+            f"time match its request: {', '.join(job_ids)}. To avoid taking another task's job or paying "
+            f"twice, nothing was resumed or submitted. Record the right job id under the task state key "
+            f"{key!r} (or delete that key to submit anew) and retry."
+        )
+
+
 # --- Job outcomes ------------------------------------------------------------------------------------
 
 

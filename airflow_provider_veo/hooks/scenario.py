@@ -218,15 +218,26 @@ class ScenarioHook(ScenarioBaseHook):
         return dict(self._call_for("job", "GET", api_path(endpoints.JOB, job_id)))
 
     def list_jobs(
-        self, *, status: str | None = None, updated_after: str | None = None, page_size: int | None = None
+        self,
+        *,
+        status: str | None = None,
+        created_after: str | None = None,
+        updated_after: str | None = None,
+        page_size: int | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Iterate over the project's jobs (newest first), following ``nextPaginationToken``.
 
         :param status: only jobs in this status (a ``JobStatus`` or its value).
+        :param created_after: only jobs created after this ISO 8601 timestamp.
         :param updated_after: only jobs updated after this ISO 8601 timestamp.
         :param page_size: jobs per request (1-100; the API's default is 50).
         """
-        params: dict[str, Any] = {"status": status, "updatedAfter": updated_after, "pageSize": page_size}
+        params: dict[str, Any] = {
+            "status": status,
+            "createdAfter": created_after,
+            "updatedAfter": updated_after,
+            "pageSize": page_size,
+        }
         while True:
             response = self._send("GET", endpoints.JOBS, params=params)
             payload = self._json(response, "GET", endpoints.JOBS)

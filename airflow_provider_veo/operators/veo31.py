@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.sdk import BaseOperator, conf
 
 from airflow_provider_veo.exceptions import (
+    AmbiguousSubmissionError,
     CostLimitExceededError,
+    ScenarioAPIError,
     ScenarioError,
     ScenarioNotFoundError,
 )
@@ -46,8 +48,6 @@ if TYPE_CHECKING:
 JOB_ID_XCOM_KEY = "job_id"
 """XCom key of the submitted job's id, pushed before any waiting."""
 
-SUBMISSION_CLOCK_SKEW = timedelta(minutes=5)
-"""How far before the local submit time to look for a job created by an unanswered submission."""
 MAX_JOBS_SCANNED = 1000
 
 
@@ -93,8 +93,9 @@ class Veo31GenerateOperator(BaseOperator):
     task runner) nothing is recorded and every run submits. The attempt itself is recorded (with its
     body and time) just before the paid call: when the submission's outcome is unknown
     (:class:`SubmissionOutcomeUnknownError`: a timeout or 5xx after sending), the retry looks for the
-    job it may have created among the project's recent jobs (``GET /jobs``, matching the input) and
-    resumes it; it submits again only when no such job exists.
+    job it may have created among the jobs created around that time (``GET /jobs``, matching the
+    input) and resumes it; it submits again only when no such job exists, and fails with
+    :class:`AmbiguousSubmissionError` when several identical requests cannot be told apart.
 
     **Cost.** The cost of every job is logged and returned. With ``max_creative_units`` the dry-run
     estimate is read first and nothing is submitted above it (:class:`CostLimitExceededError`).
@@ -133,6 +134,11 @@ class Veo31GenerateOperator(BaseOperator):
 
     job_state_key: ClassVar[str] = "scenario_veo31_job"
     """``task_state_store`` key of the recorded job; renaming it breaks the resumption of in-flight jobs."""
+
+    submission_clock_tolerance: ClassVar[timedelta] = timedelta(seconds=30)
+    """Clock difference allowed between the worker and the API when looking for the job of a
+    submission whose outcome was unknown: only jobs created from this long before the attempt to the
+    end of its request timeout (plus this) are candidates."""
 
     def __init__(
         self,
@@ -278,28 +284,44 @@ class Veo31GenerateOperator(BaseOperator):
     def _find_unconfirmed_submission(self, recorded: dict[str, Any]) -> str | None:
         """The job an earlier try's submission created although its outcome was unknown, if any.
 
-        The earlier try recorded the body and the time before its ``POST`` and then got no answer
-        (:class:`SubmissionOutcomeUnknownError`). Its job, if one was created, is the newest job
-        updated since then whose ``metadata.input`` holds every field of that body.
+        The earlier try recorded the body and the time right before its ``POST`` and then got no
+        answer (:class:`SubmissionOutcomeUnknownError`). Its job, if the API created one, was created
+        within the request's timeout of that time and its ``metadata.input`` holds every field of the
+        body. Exactly one such job is resumed; none means nothing was created (submit again); several
+        (the same request sent by other tasks at the same moment) cannot be told apart, so the task
+        fails rather than take another task's job or pay twice. The residual risk: if this attempt
+        created nothing while another task sent the very same request within
+        :attr:`submission_clock_tolerance`, that job is adopted (nobody pays twice, but both tasks get
+        the same video); distinct seeds rule it out.
         """
         body = recorded.get("body")
         if not isinstance(body, dict):
             return None
-        since = str(recorded["submitted_at"])
-        for job in itertools.islice(
-            self.hook.list_jobs(updated_after=since, page_size=100), MAX_JOBS_SCANNED
-        ):
-            job_input = job.get("metadata", {}).get("input") or {}
-            if all(job_input.get(field) == value for field, value in body.items()):
-                self.log.warning(
-                    "An earlier try's submission (outcome unknown) created job %s; resuming it instead of "
-                    "paying for a new one",
-                    job["jobId"],
-                )
-                return str(job["jobId"])
+        attempted_at = _parse_utc(str(recorded["submitted_at"]))
+        tolerance = self.submission_clock_tolerance
+        window_end = attempted_at + timedelta(seconds=self.hook.settings.timeout) + tolerance
+        since = attempted_at - tolerance
+        jobs = self.hook.list_jobs(created_after=_format_utc(since), page_size=100)
+        candidates = [
+            str(job["jobId"])
+            for job in itertools.islice(jobs, MAX_JOBS_SCANNED)
+            if _parse_utc(str(job.get("createdAt"))) <= window_end
+            and all(
+                (job.get("metadata", {}).get("input") or {}).get(key) == value for key, value in body.items()
+            )
+        ]
+        if len(candidates) > 1:
+            raise AmbiguousSubmissionError(job_ids=candidates, key=self.job_state_key)
+        if candidates:
+            self.log.warning(
+                "An earlier try's submission (outcome unknown) created job %s; resuming it instead of "
+                "paying for a new one",
+                candidates[0],
+            )
+            return candidates[0]
         self.log.warning(
-            "An earlier try's submission (outcome unknown) created no job since %s; submitting again",
-            since,
+            "An earlier try's submission (outcome unknown) created no job around %s; submitting again",
+            recorded["submitted_at"],
         )
         return None
 
@@ -316,17 +338,21 @@ class Veo31GenerateOperator(BaseOperator):
                 "Estimated cost: %g creative units (max_creative_units=%g)", estimate, self.max_creative_units
             )
         if store is not None:
-            submitted_at = datetime.now(timezone.utc) - SUBMISSION_CLOCK_SKEW
             store.set(
                 self.job_state_key,
                 {
                     "job_id": None,
                     "request_sha256": fingerprint,
-                    "submitted_at": submitted_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                    "submitted_at": _format_utc(datetime.now(timezone.utc)),
                     "body": body,
                 },
             )
-        response = self.hook.run_model(self.model_id, body)
+        try:
+            response = self.hook.run_model(self.model_id, body)
+        except ScenarioAPIError:
+            if store is not None:  # a definite refusal: no job exists, nothing to look for on retry
+                store.delete(self.job_state_key)
+            raise
         job_id = str(response["job"]["jobId"])
         if store is not None:
             store.set(self.job_state_key, {"job_id": job_id, "request_sha256": fingerprint})
@@ -396,6 +422,14 @@ class Veo31GenerateOperator(BaseOperator):
             list(event.asset_ids),
         )
         return event.result()
+
+
+def _format_utc(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _parse_utc(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _positive(name: str, value: float) -> float:

@@ -6,10 +6,18 @@ in-memory task state, which persists across tries like the metadata DB (see test
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
+
 import pytest
 from airflow.sdk.exceptions import TaskDeferred
 
-from airflow_provider_veo.exceptions import ScenarioJobTimeoutError, SubmissionOutcomeUnknownError
+from airflow_provider_veo.exceptions import (
+    AmbiguousSubmissionError,
+    ScenarioJobTimeoutError,
+    ScenarioPermissionError,
+    SubmissionOutcomeUnknownError,
+)
 from airflow_provider_veo.operators.veo31 import Veo31GenerateOperator
 from airflow_provider_veo.testing import Fault, make_png
 from tests.support.context import task_context
@@ -160,3 +168,47 @@ def test_a_retry_after_an_unknown_outcome_that_created_nothing_submits_once(scen
         scenario_emulator.job(result["job_id"])["metadata"]["input"]["prompt"]
         == "a fox in the snow, cinematic"
     )
+
+
+def test_an_identical_job_sent_before_the_attempt_is_not_taken_over(scenario_emulator, monkeypatch) -> None:
+    monkeypatch.setattr(Veo31GenerateOperator, "submission_clock_tolerance", timedelta(seconds=0.3))
+    run_try(InMemoryTaskState(), generate(wait_for_completion=False))  # the same body, another task
+    time.sleep(0.5)
+    scenario_emulator.inject(Fault.status(502), route="POST /generate/custom/{modelId}", times=1)
+    state = InMemoryTaskState()
+    with pytest.raises(SubmissionOutcomeUnknownError):
+        run_try(state, generate())
+
+    result, _ = run_try(state, generate())
+
+    assert scenario_emulator.paid_submissions == 2  # the other task's job was left alone
+    assert result["job_id"] == scenario_emulator.job_ids()[-1]
+
+
+def test_several_identical_candidates_fail_instead_of_guessing(scenario_emulator) -> None:
+    others = [run_try(InMemoryTaskState(), generate(wait_for_completion=False))[0] for _ in range(2)]
+    scenario_emulator.inject(Fault.status(502), route="POST /generate/custom/{modelId}", times=1)
+    state = InMemoryTaskState()
+    with pytest.raises(SubmissionOutcomeUnknownError):
+        run_try(state, generate())
+
+    with pytest.raises(AmbiguousSubmissionError) as error:
+        run_try(state, generate())
+
+    assert sorted(error.value.job_ids) == sorted(others)
+    assert scenario_emulator.paid_submissions == 2  # nothing taken over, nothing paid again
+    assert state.values[KEY]["job_id"] is None
+
+
+def test_a_definite_refusal_clears_the_recorded_attempt(scenario_emulator) -> None:
+    scenario_emulator.inject(Fault.status(403), route="POST /generate/custom/{modelId}", times=1)
+    state = InMemoryTaskState()
+    with pytest.raises(ScenarioPermissionError):
+        run_try(state, generate())
+    assert KEY not in state.values
+
+    result, _ = run_try(state, generate())
+
+    assert scenario_emulator.count("GET /jobs") == 0  # no search for a job that cannot exist
+    assert scenario_emulator.paid_submissions == 1
+    assert result["status"] == "success"
