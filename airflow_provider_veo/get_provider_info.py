@@ -76,7 +76,7 @@ def get_provider_info() -> dict[str, Any]:
                     "timeout": {
                         "label": "Request timeout (s)",
                         "description": "Timeout of each HTTP request, in seconds.",
-                        "schema": {"type": ["number", "null"], "minimum": 1, "default": 60},
+                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0, "default": 60},
                     },
                     "web_url": {
                         "label": "Scenario app URL",

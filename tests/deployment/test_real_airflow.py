@@ -1,4 +1,4 @@
-"""The main example DAG on a real Airflow deployment, with a triggerer restart while the job renders.
+"""The main example DAG on a real Airflow deployment: a triggerer restart mid-render, then a clear and re-run.
 
 api-server, scheduler, dag-processor and triggerer run as separate processes on SQLite (about 90 s).
 The generate task must really defer to the triggerer, survive the triggerer's restart, and the whole
@@ -76,3 +76,32 @@ def test_deferred_generation_survives_a_triggerer_restart_and_pays_once(
     assert (info.width, info.height, round(info.duration)) == (1920, 1080, 8)
     assert info.has_audio
     assert stack.xcom(DAG_ID, run_id, "store") == [videos[0].as_uri()]
+    landed = videos[0].stat().st_mtime_ns
+
+    # Clear and re-run the whole run: the task state survives the clear, so generate re-attaches to
+    # its finished job instead of paying again, and store finds the identical video already landed.
+    downloads = emulator.count("GET /cdn/assets/{assetId}")
+    stack.api(
+        "POST",
+        f"/api/v2/dags/{DAG_ID}/clearTaskInstances",
+        {
+            "dry_run": False,
+            "dag_run_id": run_id,
+            "task_ids": ["generate"],
+            "only_failed": False,
+            "include_downstream": True,
+            "reset_dag_runs": True,
+        },
+    )
+    stack.wait(
+        lambda: (
+            stack.task_instance(DAG_ID, run_id, "store")["try_number"] == 2
+            and stack.run_state(DAG_ID, run_id) == "success"
+        ),
+        timeout=180,
+        what="the cleared run to succeed again",
+    )
+    assert emulator.paid_submissions == 1
+    assert stack.xcom(DAG_ID, run_id, "generate") == result
+    assert emulator.count("GET /cdn/assets/{assetId}") == downloads  # skipped as identical
+    assert videos[0].stat().st_mtime_ns == landed
