@@ -5,7 +5,7 @@ from __future__ import annotations
 from airflow.sdk import BaseHook
 
 from airflow_provider_veo.hooks.connection_settings import DEFAULT_CONN_ID
-from airflow_provider_veo.hooks.retry_policy import RetryPolicy
+from airflow_provider_veo.hooks.retry_policy import GiveUp, RetriedCall, Retry, RetryPolicy
 
 
 class ScenarioBaseHook(BaseHook):
@@ -38,18 +38,17 @@ class ScenarioBaseHook(BaseHook):
             f"project_id={self.project_id_override!r})"
         )
 
-    def _retry_delay(
-        self, attempt: int, method: str, path: str, what: str, retry_after: float | None, policy: RetryPolicy
-    ) -> float:
-        """Seconds to wait before the next attempt, logged (method, path and cause only)."""
-        delay = policy.delay(attempt, retry_after)
+    def _delay_or_raise(self, call: RetriedCall, attempt: int, decision: Retry | GiveUp) -> float:
+        """Raise a :class:`GiveUp` decision's error, or log the retry and return its delay."""
+        if isinstance(decision, GiveUp):
+            raise decision.error from decision.cause
         self.log.warning(
             "%s %s failed (%s); retry %d/%d in %.2f s",
-            method,
-            path,
-            what,
+            call.method,
+            call.path,
+            decision.failure,
             attempt + 1,
-            policy.max_retries,
-            delay,
+            call.policy.max_retries,
+            decision.delay,
         )
-        return delay
+        return decision.delay

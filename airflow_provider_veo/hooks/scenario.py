@@ -20,7 +20,6 @@ from airflow_provider_veo.exceptions import (
     ScenarioAuthenticationError,
     ScenarioError,
     ScenarioPermissionError,
-    ScenarioTransportError,
     ScenarioUploadError,
     SubmissionOutcomeUnknownError,
 )
@@ -34,7 +33,6 @@ from airflow_provider_veo.hooks.connection_settings import (
     resolve_settings,
 )
 from airflow_provider_veo.hooks.endpoints import api_path, unwrap
-from airflow_provider_veo.hooks.errors import api_error, redact
 from airflow_provider_veo.hooks.image_upload import (
     SMALL_UPLOAD_LIMIT,
     ImageSource,
@@ -43,7 +41,7 @@ from airflow_provider_veo.hooks.image_upload import (
     plan_parts,
     read_exactly,
 )
-from airflow_provider_veo.hooks.retry_policy import RetryPolicy, is_retryable_status, parse_retry_after
+from airflow_provider_veo.hooks.retry_policy import RetriedCall, RetryPolicy
 
 
 class _BasicAuth(AuthBase):
@@ -383,7 +381,14 @@ class ScenarioHook(ScenarioBaseHook):
         ``paid_model_id`` marks the paid submission: retried only when no job can exist.
         """
         settings = self.settings
-        policy = policy or self.retry_policy
+        call = RetriedCall(
+            policy=policy or self.retry_policy,
+            method=method,
+            path=path,
+            base_url=settings.base_url,
+            secrets=settings.secrets,
+            paid_model_id=paid_model_id,
+        )
         attempt = 0
         while True:
             try:
@@ -397,44 +402,13 @@ class ScenarioHook(ScenarioBaseHook):
                     timeout=(settings.connect_timeout, settings.timeout),
                 )
             except requests.RequestException as exc:
-                cause = redact(f"{type(exc).__name__}: {exc}", settings.secrets)
-                if paid_model_id is not None and not _never_sent(exc):
-                    raise SubmissionOutcomeUnknownError(model_id=paid_model_id, cause=cause) from exc
-                if attempt >= policy.max_retries:
-                    raise ScenarioTransportError(
-                        f"{method} {path}: the Scenario API at {settings.base_url} could not be reached "
-                        f"after {attempt + 1} attempt(s): {cause}"
-                    ) from exc
-                self._pause(policy, attempt, method, path, type(exc).__name__)
-                attempt += 1
-                continue
-            if response.status_code < 400:
-                self.log.debug("%s %s -> HTTP %s", method, path, response.status_code)
-                return response
-            retry_after = parse_retry_after(response.headers)
-            error = api_error(
-                status_code=response.status_code,
-                body=response.content,
-                method=method,
-                path=path,
-                retry_after=retry_after,
-                secrets=settings.secrets,
-            )
-            retryable = is_retryable_status(response.status_code)
-            if paid_model_id is not None and retryable and response.status_code != 429:
-                raise SubmissionOutcomeUnknownError(model_id=paid_model_id, cause=str(error)) from error
-            if not retryable or attempt >= policy.max_retries:
-                raise error
-            self._pause(policy, attempt, method, path, f"HTTP {response.status_code}", retry_after)
+                decision = call.after_transport_error(attempt, exc, never_sent=_never_sent(exc))
+            else:
+                if response.status_code < 400:
+                    self.log.debug("%s %s -> HTTP %s", method, path, response.status_code)
+                    return response
+                decision = call.after_error_response(
+                    attempt, status_code=response.status_code, headers=response.headers, body=response.content
+                )
+            time.sleep(self._delay_or_raise(call, attempt, decision))
             attempt += 1
-
-    def _pause(
-        self,
-        policy: RetryPolicy,
-        attempt: int,
-        method: str,
-        path: str,
-        what: str,
-        retry_after: float | None = None,
-    ) -> None:
-        time.sleep(self._retry_delay(attempt, method, path, what, retry_after, policy))

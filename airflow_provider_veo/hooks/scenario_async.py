@@ -13,7 +13,7 @@ import aiohttp
 from airflow.sdk.exceptions import AirflowNotFoundException
 from airflow.sdk.log import amask_secret
 
-from airflow_provider_veo.exceptions import ScenarioAPIError, ScenarioTransportError
+from airflow_provider_veo.exceptions import ScenarioAPIError
 from airflow_provider_veo.hooks import endpoints
 from airflow_provider_veo.hooks.base import ScenarioBaseHook
 from airflow_provider_veo.hooks.connection_settings import (
@@ -24,8 +24,7 @@ from airflow_provider_veo.hooks.connection_settings import (
     resolve_settings,
 )
 from airflow_provider_veo.hooks.endpoints import api_path, unwrap
-from airflow_provider_veo.hooks.errors import api_error, redact
-from airflow_provider_veo.hooks.retry_policy import is_retryable_status, parse_retry_after
+from airflow_provider_veo.hooks.retry_policy import RetriedCall
 
 POOL_LIMIT = 100
 """Most TCP connections the shared session opens at once (per event loop)."""
@@ -167,7 +166,13 @@ class ScenarioAsyncHook(ScenarioBaseHook):
         session = self.session
         settings = self._settings
         assert settings is not None  # set by __aenter__, before the session
-        policy = self.retry_policy
+        call = RetriedCall(
+            policy=self.retry_policy,
+            method=method,
+            path=path,
+            base_url=settings.base_url,
+            secrets=settings.secrets,
+        )
         timeout = aiohttp.ClientTimeout(total=settings.timeout, sock_connect=settings.connect_timeout)
         attempt = 0
         while True:
@@ -182,37 +187,16 @@ class ScenarioAsyncHook(ScenarioBaseHook):
                 ) as response:
                     status, headers, body = response.status, response.headers, await response.read()
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                cause = redact(f"{type(exc).__name__}: {exc}", settings.secrets)
-                if attempt >= policy.max_retries:
-                    raise ScenarioTransportError(
-                        f"{method} {path}: the Scenario API at {settings.base_url} could not be reached "
-                        f"after {attempt + 1} attempt(s): {cause}"
-                    ) from exc
-                await self._pause(attempt, method, path, type(exc).__name__)
-                attempt += 1
-                continue
-            if status < 400:
-                try:
-                    payload = json.loads(body)
-                except ValueError:
-                    raise ScenarioAPIError(
-                        status_code=status, reason="the response is not JSON", method=method, path=path
-                    ) from None
-                return unwrap(payload, key, method=method, path=path, status_code=status)
-            retry_after = parse_retry_after(headers)
-            if not is_retryable_status(status) or attempt >= policy.max_retries:
-                raise api_error(
-                    status_code=status,
-                    body=body,
-                    method=method,
-                    path=path,
-                    retry_after=retry_after,
-                    secrets=settings.secrets,
-                )
-            await self._pause(attempt, method, path, f"HTTP {status}", retry_after)
+                decision = call.after_transport_error(attempt, exc)
+            else:
+                if status < 400:
+                    try:
+                        payload = json.loads(body)
+                    except ValueError:
+                        raise ScenarioAPIError(
+                            status_code=status, reason="the response is not JSON", method=method, path=path
+                        ) from None
+                    return unwrap(payload, key, method=method, path=path, status_code=status)
+                decision = call.after_error_response(attempt, status_code=status, headers=headers, body=body)
+            await asyncio.sleep(self._delay_or_raise(call, attempt, decision))
             attempt += 1
-
-    async def _pause(
-        self, attempt: int, method: str, path: str, what: str, retry_after: float | None = None
-    ) -> None:
-        await asyncio.sleep(self._retry_delay(attempt, method, path, what, retry_after, self.retry_policy))

@@ -35,6 +35,7 @@ DEFAULT_RESOLUTION: Final = "720p"
 DEFAULT_ASPECT_RATIO: Final = "16:9"
 DEFAULT_DURATION: Final = 8
 DEFAULT_REFERENCE_IMAGES_TYPE: Final = "ASSET"
+DEFAULT_NEGATIVE_PROMPT: Final = ""
 DEFAULT_GENERATE_AUDIO: Final = True
 
 #: Python keyword argument -> API field, in the reference's order.
@@ -52,6 +53,19 @@ API_FIELDS: Final[Mapping[str, str]] = {
     "seed": "seed",
 }
 _PYTHON_NAMES: Final = {api: py for py, api in API_FIELDS.items()}
+
+#: API field -> the value Veo uses when the field is unset (the reference's "Default" column).
+API_DEFAULTS: Final[Mapping[str, Any]] = {
+    "referenceImagesType": DEFAULT_REFERENCE_IMAGES_TYPE,
+    "negativePrompt": DEFAULT_NEGATIVE_PROMPT,
+    "resolution": DEFAULT_RESOLUTION,
+    "generateAudio": DEFAULT_GENERATE_AUDIO,
+    "aspectRatio": DEFAULT_ASPECT_RATIO,
+    "duration": DEFAULT_DURATION,
+}
+
+#: API fields that hold one asset id.
+ASSET_FIELDS: Final = ("image", "lastFrameImage")
 
 #: Frame size in pixels for each (aspect ratio, resolution).
 FRAME_SIZES: Final[Mapping[tuple[str, str], tuple[int, int]]] = {
@@ -98,22 +112,18 @@ def _check_asset_id(body: Mapping[str, Any], key: str) -> str | None:
     return value
 
 
-def _check_choice(body: Mapping[str, Any], key: str, choices: Sequence[Any]) -> Any:
+def _check_choice(body: Mapping[str, Any], key: str, choices: Sequence[Any]) -> None:
     value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or value not in choices:
+    if value is not None and (isinstance(value, bool) or value not in choices):
         raise _fail(key, value, allowed_values(choices))
-    return value
 
 
-def _check_duration(body: Mapping[str, Any]) -> int | None:
+def _check_duration(body: Mapping[str, Any]) -> None:
     value = body.get("duration")
     if value is None:
-        return None
+        return
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value not in DURATIONS:
         raise _fail("duration", value, allowed_values(DURATIONS) + " (seconds)")
-    return int(value)
 
 
 def _check_seed(body: Mapping[str, Any]) -> None:
@@ -159,8 +169,8 @@ def validate_api_body(body: Mapping[str, Any], rules: Veo31Rules = DEFAULT_RULES
     references = _check_reference_images(body)
     _check_choice(body, "referenceImagesType", REFERENCE_IMAGES_TYPES)
     _check_choice(body, "resolution", RESOLUTIONS)
-    aspect_ratio = _check_choice(body, "aspectRatio", ASPECT_RATIOS) or DEFAULT_ASPECT_RATIO
-    duration = _check_duration(body)
+    _check_choice(body, "aspectRatio", ASPECT_RATIOS)
+    _check_duration(body)
     _check_seed(body)
 
     generate_audio = body.get("generateAudio")
@@ -177,24 +187,49 @@ def validate_api_body(body: Mapping[str, Any], rules: Veo31Rules = DEFAULT_RULES
                 references,
                 "cannot be combined with image (first frame); set one or the other",
             )
-        effective_duration = DEFAULT_DURATION if duration is None else duration
-        if effective_duration != REFERENCE_DURATION:
+        effective = with_defaults(body)
+        duration = int(effective["duration"])
+        if duration != REFERENCE_DURATION:
             raise _fail(
                 "duration",
-                effective_duration,
+                duration,
                 f"with reference_images only duration={REFERENCE_DURATION} is supported",
             )
+        aspect_ratio = effective["aspectRatio"]
         if rules.reject_portrait_with_reference_images and aspect_ratio == "9:16":
             raise _fail(
                 "aspectRatio", aspect_ratio, "'9:16' is not supported with reference_images; use '16:9'"
             )
 
 
+def with_defaults(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The effective request: a copy of ``body`` with :data:`API_DEFAULTS` filled in for every unset
+    (absent or ``null``) field. Validate ``body`` first; this neither validates nor drops fields.
+
+    >>> with_defaults({"prompt": "a fox", "duration": 4})["resolution"]
+    '720p'
+    """
+    effective = dict(body)
+    for key, default in API_DEFAULTS.items():
+        if effective.get(key) is None:
+            effective[key] = default
+    return effective
+
+
+def asset_refs_in(body: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(API field, asset id) for every asset a valid body refers to, in field order.
+
+    >>> asset_refs_in({"image": "asset_a", "lastFrameImage": "asset_b"})
+    [('image', 'asset_a'), ('lastFrameImage', 'asset_b')]
+    """
+    refs = [(key, body[key]) for key in ASSET_FIELDS if body.get(key)]
+    refs.extend(("referenceImages", asset_id) for asset_id in body.get("referenceImages") or [])
+    return refs
+
+
 def asset_ids_in(body: Mapping[str, Any]) -> list[str]:
     """The asset ids a valid body refers to (first frame, last frame, reference images)."""
-    ids = [body[key] for key in ("image", "lastFrameImage") if body.get(key)]
-    ids.extend(body.get("referenceImages") or [])
-    return ids
+    return [asset_id for _, asset_id in asset_refs_in(body)]
 
 
 def frame_size(aspect_ratio: str, resolution: str) -> tuple[int, int]:
@@ -272,7 +307,7 @@ def model_inputs() -> list[dict[str, Any]]:
             default=DEFAULT_REFERENCE_IMAGES_TYPE,
             allowed=REFERENCE_IMAGES_TYPES,
         ),
-        entry("negativePrompt", "string", default=""),
+        entry("negativePrompt", "string", default=DEFAULT_NEGATIVE_PROMPT),
         entry("resolution", "string", default=DEFAULT_RESOLUTION, allowed=RESOLUTIONS),
         entry("generateAudio", "boolean", default=DEFAULT_GENERATE_AUDIO, required=True),
         entry("aspectRatio", "string", default=DEFAULT_ASPECT_RATIO, allowed=ASPECT_RATIOS),

@@ -27,8 +27,10 @@ from airflow_provider_veo.models.veo31 import (
     DEFAULT_DURATION,
     DEFAULT_GENERATE_AUDIO,
     DEFAULT_RESOLUTION,
+    DEFAULT_RULES,
     MODEL_ID,
     Veo31Request,
+    Veo31Rules,
 )
 from airflow_provider_veo.operators.image_inputs import ImageInput, resolve_image
 from airflow_provider_veo.operators.veo31_parameters import (
@@ -38,8 +40,19 @@ from airflow_provider_veo.operators.veo31_parameters import (
     veo31_request,
 )
 from airflow_provider_veo.triggers.job_complete import JobCompleteTrigger
-from airflow_provider_veo.triggers.job_event import JobEvent, JobResult, job_status, validate_job_event
-from airflow_provider_veo.triggers.job_polling import JobPoller, report_cancel
+from airflow_provider_veo.triggers.job_event import (
+    JobEvent,
+    JobResult,
+    format_cost,
+    job_status,
+    validate_job_event,
+)
+from airflow_provider_veo.triggers.job_polling import (
+    CANCEL_REQUEST_RETRIES,
+    CANCEL_TIMEOUT,
+    JobPoller,
+    report_cancel,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -72,30 +85,43 @@ class Veo31GenerateOperator(BaseOperator):
     (allowed values and cross-field rules): the values known at DAG parse time when the DAG is parsed,
     all of them again after templating; a bad value fails naming the parameter, the value and what is
     allowed, before any HTTP request. Rendered strings such as ``"8"`` or ``"true"`` are converted for
-    ``duration``, ``seed`` and ``generate_audio``.
+    ``duration``, ``seed`` and ``generate_audio``. Two rules are not settled upstream (see
+    ``docs/api-unknowns.md``): ``9:16`` with reference images is refused and ``generate_audio`` is
+    always sent. Relax them with ``veo31_rules``, e.g.
+    ``veo31_rules=Veo31Rules(reject_portrait_with_reference_images=False)``.
 
     **Images.** ``image``, ``last_frame_image`` and ``reference_images`` take Scenario asset ids
     (``asset_...``) or a local path / ``ObjectStoragePath`` / URI (``file://``, ``s3://conn@bucket/key``),
     which is uploaded (free) right before the submission.
 
     **Never paying twice.** The job is recorded in the task instance's ``task_state_store`` (Airflow
-    3.3) right after the submission. A retry looks it up first: a job still running is waited on
-    again, a job that succeeded is returned as is, and only a job that failed or was canceled is
-    submitted anew. The record also holds a fingerprint of the request: if the parameters changed
-    (e.g. a new prompt), the recorded job is ignored and a new one submitted.
+    3.3) under :attr:`job_state_key`, with a fingerprint of the request (``model_id`` and the Veo
+    parameters, images as given: the asset id, path or URI, not the file's content). A retry looks
+    the record up first. With the same fingerprint, a job still running is waited on again, a job
+    that succeeded is returned as is, and only a job that failed, was canceled or no longer exists is
+    submitted anew. With another fingerprint (e.g. a new prompt) the record is ignored and a new job
+    submitted.
 
-    *Clear and rerun*: Airflow 3.3.2 keeps a task's state when it is cleared, so rerunning with the
-    same parameters returns the job that already succeeded, without paying again (one still running
-    is waited on). To generate a new video with the same parameters, delete the key
-    :attr:`job_state_key` first (``DELETE /api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/
-    {task_id}/state-store/scenario_veo31_job``), or set ``[state_store] clear_on_success = True`` so the
-    record goes when the task succeeds. Without a ``task_state_store`` (``execute()`` called outside a
-    task runner) nothing is recorded and every run submits. The attempt itself is recorded (with its
-    body and time) just before the paid call: when the submission's outcome is unknown
-    (:class:`SubmissionOutcomeUnknownError`: a timeout or 5xx after sending), the retry looks for the
-    job it may have created among the jobs created around that time (``GET /jobs``, matching the
-    input) and resumes it; it submits again only when no such job exists, and fails with
-    :class:`AmbiguousSubmissionError` when several identical requests cannot be told apart.
+    *Unknown outcome.* The attempt itself (its API body and the time) is recorded just before the
+    paid ``POST``. When that request's outcome is unknown (:class:`SubmissionOutcomeUnknownError`: a
+    timeout, a dropped connection or a 5xx after sending), the record keeps the attempt and the retry
+    looks for the job it may have created: ``GET /jobs`` lists the jobs created from
+    :attr:`submission_clock_tolerance` before the attempt to the end of its request timeout plus that
+    tolerance, and keeps those whose ``metadata.input`` holds every field of the recorded body. Exactly
+    one match is adopted (recorded as the task's job, then handled as above: waited on, returned, or
+    replaced if it failed); none means nothing was created and the request is submitted again; several
+    (the same request sent by other tasks at that moment) cannot be told apart, and the task fails with
+    :class:`AmbiguousSubmissionError` without submitting. A definite refusal (an HTTP error that
+    created no job) deletes the record.
+
+    *Clear and re-run.* Airflow 3.3.2 keeps a task's state when it is cleared, so a re-run follows
+    the same rules as a retry: with the same parameters it re-attaches to the recorded job (returning
+    a success without paying again, waiting on one still running); changing any Veo parameter or
+    ``model_id`` changes the fingerprint and submits a new job. To generate a new video with the same
+    parameters, delete the key first (``DELETE /api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/
+    {task_id}/state-store/scenario_veo31_job``), or set ``[state_store] clear_on_success = True`` so
+    the record goes when the task succeeds. Without a ``task_state_store`` (``execute()`` called
+    outside a task runner) nothing is recorded and every run submits.
 
     **Cost.** The cost of every job is logged and returned. With ``max_creative_units`` the dry-run
     estimate is read first and nothing is submitted above it (:class:`CostLimitExceededError`).
@@ -103,8 +129,9 @@ class Veo31GenerateOperator(BaseOperator):
     **Outcomes.** ``failure`` raises :class:`ScenarioJobFailedError` (with the API's error and hint),
     ``canceled`` :class:`ScenarioJobCanceledError`, a job still running at ``timeout``
     :class:`ScenarioJobTimeoutError` (its status is re-checked at the deadline; the job goes on and a
-    retry resumes it). Killing the task tries to cancel the job, but Scenario refuses to cancel most
-    generations: the job then goes on and its credits are spent.
+    retry resumes it). Killing the task tries to cancel the job with one request (no retry, at most
+    :attr:`cancel_timeout` seconds, since the kill grace period is short), but Scenario refuses to
+    cancel most generations: the job then goes on and its credits are spent.
 
     :param prompt: text prompt.
     :param image: first frame (asset id, path or URI).
@@ -125,6 +152,9 @@ class Veo31GenerateOperator(BaseOperator):
     :param poll_interval: seconds between two status reads.
     :param timeout: seconds to wait for the job, from the start of the wait (a deadline, not per poll).
     :param max_creative_units: refuse to submit when the dry-run estimate is above this.
+    :param veo31_rules: how to judge the Veo 3.1 rules not settled upstream (default
+        :data:`~airflow_provider_veo.models.veo31.DEFAULT_RULES`: the documented-safe reading); applied
+        when the DAG is parsed and after templating.
     """
 
     template_fields: Sequence[str] = (*VEO31_PARAMETERS, "project_id")
@@ -139,6 +169,9 @@ class Veo31GenerateOperator(BaseOperator):
     """Clock difference allowed between the worker and the API when looking for the job of a
     submission whose outcome was unknown: only jobs created from this long before the attempt to the
     end of its request timeout (plus this) are candidates."""
+
+    cancel_timeout: ClassVar[float] = CANCEL_TIMEOUT
+    """Seconds the cancel request of :meth:`on_kill` may take (it is sent once, never retried)."""
 
     def __init__(
         self,
@@ -162,6 +195,7 @@ class Veo31GenerateOperator(BaseOperator):
         poll_interval: float = 10.0,
         timeout: float = 3600.0,
         max_creative_units: float | None = None,
+        veo31_rules: Veo31Rules | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -186,8 +220,9 @@ class Veo31GenerateOperator(BaseOperator):
         self.max_creative_units = (
             None if max_creative_units is None else _positive("max_creative_units", max_creative_units)
         )
+        self.veo31_rules = DEFAULT_RULES if veo31_rules is None else veo31_rules
         self.job_id: str | None = None
-        veo31_request(known_at_parse_time(self._parameters()))  # templated values: in execute()
+        veo31_request(known_at_parse_time(self._parameters()), self.veo31_rules)  # templated: in execute()
 
     @cached_property
     def hook(self) -> ScenarioHook:
@@ -195,7 +230,7 @@ class Veo31GenerateOperator(BaseOperator):
 
     def build_request(self) -> Veo31Request:
         """Validate the current (rendered) parameters; image inputs appear as given, not uploaded yet."""
-        return veo31_request(self._parameters())
+        return veo31_request(self._parameters(), self.veo31_rules)
 
     def _parameters(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in VEO31_PARAMETERS}
@@ -229,15 +264,34 @@ class Veo31GenerateOperator(BaseOperator):
         return self._finish(validate_job_event(event))
 
     def on_kill(self) -> None:
-        """Try to cancel the job; Scenario refuses for most generations, which is logged plainly."""
+        """Try to cancel the job; Scenario refuses for most generations, which is logged plainly.
+
+        The cancel is sent once (no retry, no backoff) within :attr:`cancel_timeout`: the worker
+        only grants a short grace period to a killed task.
+        """
         if not self.job_id:
             return
         try:
-            self.hook.cancel_job(self.job_id)
+            self._cancel_hook().cancel_job(self.job_id)
         except ScenarioError as error:
             report_cancel(self.log, self.job_id, error)
         else:
             report_cancel(self.log, self.job_id, None)
+
+    def _cancel_hook(self) -> ScenarioHook:
+        """A hook that sends one request, bounded by :attr:`cancel_timeout`.
+
+        It has its own HTTP session (``on_kill`` runs in a signal handler, maybe while the task's hook
+        is mid-request) and reuses the settings the task already resolved (no connection lookup).
+        """
+        hook = ScenarioHook(
+            scenario_conn_id=self.scenario_conn_id,
+            project_id=self.project_id,
+            max_retries=CANCEL_REQUEST_RETRIES,
+        )
+        settings = self.hook.settings
+        hook.settings = dataclasses.replace(settings, timeout=min(settings.timeout, self.cancel_timeout))
+        return hook
 
     def _recorded_job(
         self, store: TaskStateStoreAccessor | None, fingerprint: str
@@ -270,7 +324,7 @@ class Veo31GenerateOperator(BaseOperator):
         status = job_status(job)
         if status is JobStatus.SUCCESS:
             self.log.info("Job %s recorded by an earlier try already succeeded; not submitting again", job_id)
-            return job_id, JobEvent.from_terminal_job(job)
+            return job_id, JobEvent.from_terminal_job(job, job_id=job_id)
         if not status.is_terminal:
             self.log.info(
                 "Resuming job %s (%s) submitted by an earlier try; not submitting again", job_id, status.value
@@ -360,7 +414,7 @@ class Veo31GenerateOperator(BaseOperator):
             "Submitted Scenario job %s to %s; billed %s creative units",
             job_id,
             self.model_id,
-            response.get("creativeUnitsCost", "an unreported number of"),
+            format_cost(response.get("creativeUnitsCost")),
         )
         return job_id
 
@@ -384,7 +438,7 @@ class Veo31GenerateOperator(BaseOperator):
         job = self.hook.get_job(job_id)
         if job_status(job).is_terminal:
             self.log.info("Job %s already finished; not deferring", job_id)
-            return self._finish(JobEvent.from_terminal_job(job))
+            return self._finish(JobEvent.from_terminal_job(job, job_id=job_id))
         self.defer(
             trigger=JobCompleteTrigger(
                 job_id=job_id,
@@ -413,12 +467,11 @@ class Veo31GenerateOperator(BaseOperator):
 
     def _finish(self, event: JobEvent) -> JobResult:
         """Log the outcome and its cost; return the result or raise the outcome's exception."""
-        cost = "an unreported number of" if event.cost is None else f"{event.cost:g}"
         self.log.info(
             "Scenario job %s ended: %s; cost %s creative units; assets %s",
             event.job_id,
             event.status.value,
-            cost,
+            format_cost(event.cost),
             list(event.asset_ids),
         )
         return event.result()

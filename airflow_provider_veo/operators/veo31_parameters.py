@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from airflow.sdk import ObjectStoragePath
 
-from airflow_provider_veo.models.veo31 import API_FIELDS, Veo31Request
+from airflow_provider_veo.models.veo31 import API_FIELDS, DEFAULT_RULES, Veo31Request, Veo31Rules
 from airflow_provider_veo.operators.image_inputs import image_label
 
 VEO31_PARAMETERS: Final = tuple(API_FIELDS)
@@ -32,19 +32,21 @@ def is_templated(value: Any) -> bool:
     return not isinstance(value, _KNOWN_TYPES)
 
 
-def veo31_request(parameters: Mapping[str, Any]) -> Veo31Request:
-    """Build (and so validate) the request; missing parameters take the model's defaults.
+def veo31_request(parameters: Mapping[str, Any], rules: Veo31Rules = DEFAULT_RULES) -> Veo31Request:
+    """Build (and so validate, under ``rules``) the request; missing parameters take the model's defaults.
 
     Image inputs are kept as given (asset id, path or URI, as text): they are uploaded only on submit.
     """
-    return Veo31Request(**{name: _CONVERTERS.get(name, _same)(value) for name, value in parameters.items()})
+    converted = {name: _CONVERTERS.get(name, _same)(value) for name, value in parameters.items()}
+    return Veo31Request(**converted, rules=rules)
 
 
 def known_at_parse_time(parameters: Mapping[str, Any]) -> dict[str, Any]:
     """The parameters that are not templated.
 
     Validating them alone never fails a valid task: the templated ones take the model's defaults,
-    which satisfy every cross-field rule, and are validated after templating.
+    which satisfy every cross-field rule (under any :class:`Veo31Rules`), and are validated after
+    templating.
     """
     return {name: value for name, value in parameters.items() if not is_templated(value)}
 

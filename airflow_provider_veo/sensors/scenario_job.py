@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from functools import cached_property
@@ -10,15 +11,22 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 from airflow.sdk.exceptions import AirflowSensorTimeout
 
+from airflow_provider_veo.exceptions import ScenarioError
 from airflow_provider_veo.hooks.scenario import ScenarioHook
-from airflow_provider_veo.links.scenario_job import ScenarioJobLink
+from airflow_provider_veo.links.scenario_job import JOB_URL_XCOM_KEY, ScenarioJobLink
 from airflow_provider_veo.triggers.job_complete import JobCompleteTrigger
 from airflow_provider_veo.triggers.job_event import (
     JobEvent,
     JobEventStatus,
+    format_cost,
     validate_job_event,
 )
-from airflow_provider_veo.triggers.job_polling import ProgressLog
+from airflow_provider_veo.triggers.job_polling import (
+    DEFAULT_MAX_CONSECUTIVE_FAILURES,
+    POLL_REQUEST_RETRIES,
+    JobPoller,
+    is_transient,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -32,6 +40,14 @@ class ScenarioJobSensor(BaseSensorOperator):
     raises ``AirflowSensorTimeout`` in both modes (so ``soft_fail`` works the same way). Deferrable
     mode checks once, then waits in the triggerer with :class:`JobCompleteTrigger`, polling every
     ``poke_interval`` until ``timeout`` (an absolute deadline carried by the trigger).
+
+    **Transient errors** (429, 5xx, the API unreachable; each poke's request is retried once quickly
+    by the hook) are ridden out as in the trigger: the poke logs a warning and reports "not done",
+    until ``max_consecutive_failures`` pokes in a row have failed, which fails the task. Any other
+    error (401, 403, 404, ...) fails it at once. The count lives on the sensor instance, so it spans
+    pokes in ``poke`` mode and in the deferrable path. In ``reschedule`` mode every poke runs on a
+    fresh instance and the count cannot carry over: a transient error is then always ridden out
+    (unless ``max_consecutive_failures=1``) and only the sensor's ``timeout`` ends a long outage.
 
     .. code-block:: python
 
@@ -47,6 +63,8 @@ class ScenarioJobSensor(BaseSensorOperator):
     :param scenario_conn_id: Airflow connection (type ``scenario``).
     :param project_id: Scenario project, when not the connection's (templated).
     :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``).
+    :param max_consecutive_failures: pokes (or trigger polls) in a row that may fail transiently
+        before the sensor fails.
     """
 
     template_fields: Sequence[str] = ("job_id", "project_id")
@@ -60,21 +78,41 @@ class ScenarioJobSensor(BaseSensorOperator):
         scenario_conn_id: str = ScenarioHook.default_conn_name,
         project_id: str | None = None,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if isinstance(max_consecutive_failures, bool) or max_consecutive_failures < 1:
+            raise ValueError(f"max_consecutive_failures must be at least 1, got {max_consecutive_failures!r}")
         self.job_id = job_id
         self.scenario_conn_id = scenario_conn_id
         self.project_id = project_id
         self.deferrable = deferrable
-        self._progress: ProgressLog | None = None
+        self.max_consecutive_failures = max_consecutive_failures
 
     @cached_property
     def hook(self) -> ScenarioHook:
-        return ScenarioHook(scenario_conn_id=self.scenario_conn_id, project_id=self.project_id)
+        return ScenarioHook(
+            scenario_conn_id=self.scenario_conn_id,
+            project_id=self.project_id,
+            max_retries=POLL_REQUEST_RETRIES,
+        )
+
+    @cached_property
+    def poller(self) -> JobPoller:
+        """Progress logging and the budget of transient failures, kept across pokes.
+
+        No deadline: the sensor's own ``timeout`` is the deadline.
+        """
+        return JobPoller(
+            job_id=self.job_id,
+            end_time=math.inf,
+            max_consecutive_failures=self.max_consecutive_failures,
+            log=self.log,
+        )
 
     def execute(self, context: Context) -> Any:
-        context["ti"].xcom_push(key="job_url", value=self.hook.job_url(self.job_id))
+        context["ti"].xcom_push(key=JOB_URL_XCOM_KEY, value=self.hook.job_url(self.job_id))
         if not self.deferrable:
             return super().execute(context)
         done = self.poke(context)
@@ -87,18 +125,24 @@ class ScenarioJobSensor(BaseSensorOperator):
                 scenario_conn_id=self.scenario_conn_id,
                 project_id=self.project_id,
                 poll_interval=self.poke_interval,
+                max_consecutive_failures=self.max_consecutive_failures,
             ),
             method_name="execute_complete",
             timeout=None,
         )
 
     def poke(self, context: Context) -> PokeReturnValue:
-        job = self.hook.get_job(self.job_id)
-        if self._progress is None:
-            self._progress = ProgressLog(self.job_id, self.log)
-        if not self._progress.update(job).is_terminal:
+        try:
+            job = self.hook.get_job(self.job_id)
+        except ScenarioError as error:
+            if not is_transient(error):
+                raise
+            event = self.poller.on_error(error)
+        else:
+            event = self.poller.on_job(job)
+        if event is None:
             return PokeReturnValue(is_done=False)
-        return self._done(JobEvent.from_terminal_job(job))
+        return PokeReturnValue(is_done=True, xcom_value=self._asset_ids(event))
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> list[str]:
         """Resume after :class:`JobCompleteTrigger` fired; return the job's asset ids."""
@@ -110,15 +154,13 @@ class ScenarioJobSensor(BaseSensorOperator):
             )
         return self._asset_ids(job_event)
 
-    def _done(self, event: JobEvent) -> PokeReturnValue:
-        return PokeReturnValue(is_done=True, xcom_value=self._asset_ids(event))
-
     def _asset_ids(self, event: JobEvent) -> list[str]:
+        """The asset ids of a successful job; raise the outcome's exception otherwise."""
         result = event.result()
         self.log.info(
             "Scenario job %s succeeded; cost %s creative units; assets %s",
             result["job_id"],
-            "an unreported number of" if result["cost"] is None else f"{result['cost']:g}",
+            format_cost(result["cost"]),
             result["asset_ids"],
         )
         return result["asset_ids"]

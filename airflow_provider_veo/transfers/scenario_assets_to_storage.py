@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import ast
-import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal
 
-import requests
 from airflow.sdk import Asset, AssetAlias, BaseOperator, ObjectStoragePath
 from airflow.sdk.lineage import get_hook_lineage_collector
 
@@ -27,7 +24,8 @@ from airflow_provider_veo.exceptions import (
     allowed_values,
 )
 from airflow_provider_veo.hooks.scenario import ScenarioHook
-from airflow_provider_veo.models.job import JobStatus
+from airflow_provider_veo.transfers.asset_ids import job_asset_ids, parse_asset_ids
+from airflow_provider_veo.transfers.concurrency import WorkerResources, run_all
 from airflow_provider_veo.transfers.object_names import (
     destination_path,
     public_uri,
@@ -41,15 +39,11 @@ from airflow_provider_veo.transfers.streaming import DownloadPolicy, download
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-log = logging.getLogger(__name__)
-
 MIB: Final = 1024 * 1024
 #: S3 refuses multipart parts under 5 MiB; the writer's block is never smaller.
 MIN_BLOCK_SIZE: Final = 5 * MIB
 DEFAULT_OBJECT_NAME: Final = "{{ dag.dag_id }}/{{ run_id }}/{job_id}/{asset_id}.mp4"
 DEFAULT_ASSET_ALIAS: Final = "scenario-videos"
-
-T = TypeVar("T")
 
 
 class IfExists(str, Enum):
@@ -85,41 +79,6 @@ class _Outcome:
     sha256: str | None
     size: int
     written: bool
-
-
-class _WorkerResources:
-    """Per-thread Scenario hook and plain CDN session (sessions are not shared between threads)."""
-
-    def __init__(self, make_hook: Callable[[], ScenarioHook]) -> None:
-        self._make_hook = make_hook
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._sessions: list[requests.Session] = []
-
-    def hook(self) -> ScenarioHook:
-        hook: ScenarioHook | None = getattr(self._local, "hook", None)
-        if hook is None:
-            hook = self._local.hook = self._make_hook()
-            self._track(hook.session)
-        return hook
-
-    def cdn_session(self) -> requests.Session:
-        # Signed URLs carry their own authorization: the API's Basic credentials must never reach the CDN.
-        session: requests.Session | None = getattr(self._local, "cdn_session", None)
-        if session is None:
-            session = self._local.cdn_session = requests.Session()
-            self._track(session)
-        return session
-
-    def close(self) -> None:
-        with self._lock:
-            sessions, self._sessions = self._sessions, []
-        for session in sessions:
-            session.close()
-
-    def _track(self, session: requests.Session) -> None:
-        with self._lock:
-            self._sessions.append(session)
 
 
 class ScenarioAssetsToStorageOperator(BaseOperator):
@@ -234,19 +193,19 @@ class ScenarioAssetsToStorageOperator(BaseOperator):
         self._cancelled = threading.Event()
         job_id = self.job_id or None
         job = self.hook.get_job(job_id) if job_id else None
-        asset_ids = parse_asset_ids(self.asset_ids) or _assets_of(job, job_id)
+        asset_ids = parse_asset_ids(self.asset_ids) or job_asset_ids(job, job_id)
         for asset_id in asset_ids:
             safe_id(asset_id, what="asset id")  # before it reaches an API path or an object name
         prefix = ObjectStoragePath(self.destination, conn_id=self.dest_conn_id or None)
 
-        resources = _WorkerResources(self._make_hook)
+        resources = WorkerResources(self._make_hook)
         try:
             with ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="scenario-transfer") as pool:
                 assets = list(pool.map(lambda asset_id: resources.hook().get_asset(asset_id), asset_ids))
                 plans = self._plan(asset_ids, assets, job_id, job, prefix)
                 if self.if_exists is IfExists.FAIL:
                     _fail_if_any_exists(plans)
-                outcomes = _run_all(pool, plans, lambda plan: self._copy(plan, resources))
+                outcomes = run_all(pool, plans, lambda plan: self._copy(plan, resources))
         finally:
             resources.close()
 
@@ -309,7 +268,7 @@ class ScenarioAssetsToStorageOperator(BaseOperator):
             )
             return None
 
-    def _copy(self, plan: _Plan, resources: _WorkerResources) -> _Outcome:
+    def _copy(self, plan: _Plan, resources: WorkerResources) -> _Outcome:
         try:
             return self._copy_or_skip(plan, resources)
         except ScenarioError:
@@ -320,7 +279,7 @@ class ScenarioAssetsToStorageOperator(BaseOperator):
                 f"Asset {plan.asset_id}: writing to {plan.uri} failed ({type(error).__name__}: {error})."
             ) from error
 
-    def _copy_or_skip(self, plan: _Plan, resources: _WorkerResources) -> _Outcome:
+    def _copy_or_skip(self, plan: _Plan, resources: WorkerResources) -> _Outcome:
         if self.if_exists is IfExists.SKIP_IF_IDENTICAL:
             identical = self._identical(plan)
             if identical is not None:
@@ -414,39 +373,6 @@ class ScenarioAssetsToStorageOperator(BaseOperator):
             )
 
 
-def parse_asset_ids(value: list[str] | tuple[str, ...] | str | None) -> list[str]:
-    """Asset ids as a list without duplicates, from a list, one id, or a rendered list literal."""
-    if value is None:
-        return []
-    items: Any = value
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                items = ast.literal_eval(text)
-            except (ValueError, SyntaxError):
-                raise InvalidParameterError("asset_ids", value, "a list of asset id strings") from None
-        else:
-            items = [text] if text else []
-    if not isinstance(items, (list, tuple)) or not all(isinstance(item, str) and item for item in items):
-        raise InvalidParameterError("asset_ids", value, "a list of non-empty asset id strings")
-    return list(dict.fromkeys(items))
-
-
-def _assets_of(job: dict[str, Any] | None, job_id: str | None) -> list[str]:
-    if job is None:
-        raise InvalidParameterError(
-            "asset_ids", None, "pass asset_ids, job_id, or both (both rendered empty)"
-        )
-    status = JobStatus.parse(str(job.get("status")))
-    if status is not JobStatus.SUCCESS:
-        raise AssetTransferError(f"Job {job_id} has status {status.value}: it has no assets to transfer.")
-    asset_ids = parse_asset_ids((job.get("metadata") or {}).get("assetIds"))
-    if not asset_ids:
-        raise AssetTransferError(f"Job {job_id} succeeded but lists no assets.")
-    return asset_ids
-
-
 def _fail_if_any_exists(plans: list[_Plan]) -> None:
     existing = []
     for plan in plans:
@@ -458,29 +384,6 @@ def _fail_if_any_exists(plans: list[_Plan]) -> None:
         raise DestinationExistsError(
             f"if_exists='fail' and these objects exist: {', '.join(existing)}. Nothing was downloaded."
         )
-
-
-def _run_all(pool: ThreadPoolExecutor, plans: list[_Plan], copy: Callable[[_Plan], T]) -> list[T]:
-    """Run ``copy`` on every plan; let all of them finish, then raise if any failed."""
-    futures = {pool.submit(copy, plan): index for index, plan in enumerate(plans)}
-    results: dict[int, T] = {}
-    failures: list[tuple[_Plan, BaseException]] = []
-    for future in as_completed(futures):
-        index = futures[future]
-        error = future.exception()
-        if error is None:
-            results[index] = future.result()
-        else:
-            log.error("Asset %s: transfer failed: %s", plans[index].asset_id, error)
-            failures.append((plans[index], error))
-    if len(failures) == 1:
-        raise failures[0][1]
-    if failures:
-        summary = "; ".join(f"{plan.asset_id}: {error}" for plan, error in failures)
-        raise AssetTransferError(
-            f"{len(failures)} of {len(plans)} assets failed (the others are in place): {summary}"
-        ) from failures[0][1]
-    return [results[index] for index in range(len(plans))]
 
 
 def _require_positive(name: str, value: int) -> None:

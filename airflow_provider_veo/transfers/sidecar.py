@@ -72,9 +72,14 @@ def encode(record: Mapping[str, Any]) -> bytes:
 
 
 def read_sidecar(path: ObjectStoragePath) -> dict[str, Any] | None:
-    """The sidecar at ``path``, or ``None`` when it is missing or not a JSON object."""
+    """The sidecar at ``path``, or ``None`` when it is missing or not a JSON object.
+
+    Read through the connection's filesystem, like the writes: ``ObjectStoragePath.open()`` would
+    record the sidecar as a lineage input on every skip-if-identical check.
+    """
+    fs: Any = path.fs  # fsspec is untyped
     try:
-        record = json.loads(path.read_bytes())
+        record = json.loads(fs.cat_file(path.path))
     except (FileNotFoundError, ValueError):
         return None
     return record if isinstance(record, dict) else None

@@ -107,7 +107,9 @@ def download(
     ``fresh_url`` is called right before the first request and again before every retry, so an
     expired signed URL is replaced rather than retried. ``expected_size`` (the API's announced size)
     is checked against ``Content-Length`` before reading and against the bytes received at the end.
-    Errors raised by ``sink.write`` (the storage side) are not retried here: they propagate.
+    When neither is known, a clean end of the body is accepted with a warning: its completeness
+    cannot be verified. Errors raised by ``sink.write`` (the storage side) are not retried here:
+    they propagate.
 
     :raises AssetIntegrityError: the sizes disagree, or more bytes arrived than announced.
     :raises AssetTransferError: the attempts ran out, the CDN refused the file, or ``cancelled`` was set.
@@ -196,9 +198,17 @@ def _attempt(
                 state.written += len(chunk)
     except requests.RequestException as error:
         raise _Retry(f"{type(error).__name__}: {error}", pause=True) from None
-    if total is not None and state.written < total:
+    if total is None:
+        # The API types properties.size as required, so this only happens if it omits it anyway.
+        log.warning(
+            "Asset %s: neither the CDN (Content-Length, Content-Range) nor the API (properties.size) "
+            "announced the size; the %d bytes received cannot be verified as complete.",
+            label,
+            state.written,
+        )
+    elif state.written < total:
         raise _Retry(f"the body ended at {state.written} of {total} bytes", pause=True)
-    if total is not None and state.written > total:
+    elif state.written > total:
         raise AssetIntegrityError(f"Asset {label}: received {state.written} bytes, {total} were announced.")
 
 

@@ -4,24 +4,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, ClassVar
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_veo.exceptions import ScenarioError
+from airflow_provider_veo.exceptions import ScenarioError, ScenarioTransportError
 from airflow_provider_veo.hooks.scenario_async import ScenarioAsyncHook
 from airflow_provider_veo.triggers.job_event import JobEvent
 from airflow_provider_veo.triggers.job_polling import (
+    CANCEL_REQUEST_RETRIES,
+    CANCEL_TIMEOUT,
     DEFAULT_MAX_CONSECUTIVE_FAILURES,
+    POLL_REQUEST_RETRIES,
     JobPoller,
     report_cancel,
 )
-
-POLL_REQUEST_RETRIES = 1
-"""Quick retries of one poll request by the hook (e.g. a keep-alive connection the server dropped).
-
-Longer trouble is ridden out poll by poll, within ``max_consecutive_failures``.
-"""
 
 
 class JobCompleteTrigger(BaseTrigger):
@@ -48,6 +45,9 @@ class JobCompleteTrigger(BaseTrigger):
     >>> import time
     >>> trigger = JobCompleteTrigger(job_id="job_123", end_time=time.time() + 3600)
     """
+
+    cancel_timeout: ClassVar[float] = CANCEL_TIMEOUT
+    """Seconds :meth:`on_kill` may spend (connection lookup and one cancel request, never retried)."""
 
     def __init__(
         self,
@@ -117,20 +117,27 @@ class JobCompleteTrigger(BaseTrigger):
     async def on_kill(self) -> None:
         """Try to cancel the job when a user kills the deferred task (Airflow 3.3 calls this).
 
-        Scenario refuses to cancel most generation jobs: the job then goes on and its credits are
-        spent, which is logged plainly. Not called on triggerer restarts (see ``cleanup``).
+        One cancel request, not retried, given at most :attr:`cancel_timeout` seconds: the triggerer
+        abandons ``on_kill`` after ``[triggerer] on_kill_timeout`` (30 s by default). Scenario refuses
+        to cancel most generation jobs: the job then goes on and its credits are spent, which is
+        logged plainly. Not called on triggerer restarts (see ``cleanup``).
         """
+        error: ScenarioError | None = None
         try:
-            async with self._hook() as hook:
-                await hook.cancel_job(self.job_id)
-        except ScenarioError as error:
-            report_cancel(self.log, self.job_id, error)
-        else:
-            report_cancel(self.log, self.job_id, None)
+            await asyncio.wait_for(self._cancel(), self.cancel_timeout)
+        except asyncio.TimeoutError:
+            error = ScenarioTransportError(f"no answer within {self.cancel_timeout:g} s")
+        except ScenarioError as refused:
+            error = refused
+        report_cancel(self.log, self.job_id, error)
 
-    def _hook(self) -> ScenarioAsyncHook:
+    async def _cancel(self) -> None:
+        async with self._hook(max_retries=CANCEL_REQUEST_RETRIES) as hook:
+            await hook.cancel_job(self.job_id)
+
+    def _hook(self, *, max_retries: int = POLL_REQUEST_RETRIES) -> ScenarioAsyncHook:
         return ScenarioAsyncHook(
             scenario_conn_id=self.scenario_conn_id,
             project_id=self.project_id,
-            max_retries=POLL_REQUEST_RETRIES,
+            max_retries=max_retries,
         )

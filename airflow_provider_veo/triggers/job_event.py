@@ -62,6 +62,17 @@ def job_progress_percent(job: Mapping[str, Any]) -> int:
     return round(min(max(float(progress), 0.0), 1.0) * 100)
 
 
+def format_cost(cost: object) -> str:
+    """Creative units for a log line: ``"60"``, or ``"an unreported number of"`` when not a number.
+
+    >>> f"cost {format_cost(None)} creative units"
+    'cost an unreported number of creative units'
+    """
+    if isinstance(cost, bool) or not isinstance(cost, (int, float)):
+        return "an unreported number of"
+    return f"{cost:g}"
+
+
 def job_cost(job: Mapping[str, Any]) -> float | None:
     """Creative units billed for the job (``billing.cuCost``), or ``None`` when not reported."""
     billing = job.get("billing")
@@ -89,16 +100,19 @@ class JobEvent:
     message: str | None = None
 
     @classmethod
-    def from_terminal_job(cls, job: Mapping[str, Any]) -> JobEvent:
-        """The event for a job object in a terminal status (``success``, ``failure``, ``canceled``)."""
+    def from_terminal_job(cls, job: Mapping[str, Any], *, job_id: str) -> JobEvent:
+        """The event for a job object in a terminal status (``success``, ``failure``, ``canceled``).
+
+        ``job_id`` is the id the caller asked for: the event never depends on the answer echoing it.
+        """
         status = job_status(job)
         if not status.is_terminal:
-            raise ValueError(f"Scenario job {job.get('jobId')} is not finished (status {status.value})")
+            raise ValueError(f"Scenario job {job_id} is not finished (status {status.value})")
         metadata = job.get("metadata")
         metadata = metadata if isinstance(metadata, Mapping) else {}
         return cls(
             status=_EVENT_FOR_JOB_STATUS[status],
-            job_id=str(job["jobId"]),
+            job_id=job_id,
             job_status=status.value,
             asset_ids=tuple(str(asset_id) for asset_id in metadata.get("assetIds") or ()),
             cost=job_cost(job),

@@ -42,6 +42,19 @@ from airflow_provider_veo.triggers.job_event import (
 DEFAULT_MAX_CONSECUTIVE_FAILURES = 5
 """Polls in a row that may fail transiently before the wait gives up with an ``error`` event."""
 
+POLL_REQUEST_RETRIES = 1
+"""Quick retries of one poll request by the hook (e.g. a keep-alive connection the server dropped).
+
+Longer trouble is ridden out poll by poll, within ``max_consecutive_failures``.
+"""
+
+CANCEL_REQUEST_RETRIES = 0
+"""A cancel attempt is one request: a killed task has a short grace period (the worker's, or the
+triggerer's ``[triggerer] on_kill_timeout``, 30 s by default), no time for backoffs."""
+
+CANCEL_TIMEOUT = 10.0
+"""Seconds a cancel attempt may take, well within those grace periods."""
+
 
 def is_transient(error: Exception) -> bool:
     """Whether an error is worth polling through (the job is fine; the API or network is not, for now).
@@ -118,7 +131,7 @@ class JobPoller:
         self.last_status = status.value
         if not status.is_terminal:
             return None
-        return JobEvent.from_terminal_job(job)
+        return JobEvent.from_terminal_job(job, job_id=self.job_id)
 
     def on_error(self, error: Exception) -> JobEvent | None:
         """Record a failed poll; return an ``error`` event when the wait cannot go on."""

@@ -9,13 +9,16 @@ import pytest
 from airflow_provider_veo.exceptions import InvalidParameterError
 from airflow_provider_veo.models.job import TERMINAL_STATUSES, JobStatus
 from airflow_provider_veo.models.veo31 import (
+    API_DEFAULTS,
     API_FIELDS,
     Veo31Request,
     Veo31Rules,
     asset_ids_in,
+    asset_refs_in,
     frame_size,
     model_inputs,
     validate_api_body,
+    with_defaults,
 )
 
 
@@ -60,6 +63,51 @@ def test_reference_images_body() -> None:
     assert body["referenceImages"] == ["asset_a", "asset_b"]
     assert body["referenceImagesType"] == "STYLE"
     assert asset_ids_in(body) == ["asset_a", "asset_b"]
+
+
+def test_asset_refs_name_the_field_of_each_asset() -> None:
+    body = {"image": "asset_first", "lastFrameImage": "asset_last", "prompt": "p", "generateAudio": True}
+    assert asset_refs_in(body) == [("image", "asset_first"), ("lastFrameImage", "asset_last")]
+    assert asset_ids_in(body) == ["asset_first", "asset_last"]
+    refs = asset_refs_in({"referenceImages": ["asset_a", "asset_b"], "image": None})
+    assert refs == [("referenceImages", "asset_a"), ("referenceImages", "asset_b")]
+    assert asset_refs_in({"prompt": "no assets"}) == []
+
+
+def test_with_defaults_fills_every_unset_field_with_the_reference_default() -> None:
+    assert with_defaults({}) == {
+        "referenceImagesType": "ASSET",
+        "negativePrompt": "",
+        "resolution": "720p",
+        "generateAudio": True,
+        "aspectRatio": "16:9",
+        "duration": 8,
+    }
+    assert with_defaults({"prompt": "a fox"})["prompt"] == "a fox"
+
+
+def test_with_defaults_keeps_set_fields_treats_null_as_unset_and_copies() -> None:
+    body: dict[str, Any] = {
+        "resolution": "1080p",
+        "generateAudio": False,
+        "aspectRatio": None,
+        "duration": 4,
+        "seed": 7,
+    }
+    effective = with_defaults(body)
+    assert effective["resolution"] == "1080p"
+    assert effective["generateAudio"] is False
+    assert effective["aspectRatio"] == "16:9"
+    assert effective["duration"] == 4
+    assert effective["seed"] == 7
+    assert set(effective) == set(body) | set(API_DEFAULTS)
+    assert body["aspectRatio"] is None  # the caller's body is not modified
+
+
+def test_defaults_agree_across_request_model_inputs_and_with_defaults() -> None:
+    advertised = {item["name"]: item["default"] for item in model_inputs() if "default" in item}
+    assert advertised == API_DEFAULTS
+    assert Veo31Request().to_api_body().items() <= with_defaults({}).items()
 
 
 @pytest.mark.parametrize(

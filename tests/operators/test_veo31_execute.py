@@ -26,6 +26,7 @@ from tests.support.logs import captured_logs
 
 SUBMIT = "POST /generate/custom/{modelId}"
 POLL = "GET /jobs/{jobId}"
+CANCEL = "POST /jobs/{jobId}/action"
 
 
 def generate(**kwargs: object) -> Veo31GenerateOperator:
@@ -164,6 +165,31 @@ class TestWait:
             for m in logs.messages("warning")
         )
         assert scenario_emulator.job(job_id)["status"] != "canceled"
+
+    def test_on_kill_sends_a_failing_cancel_once(self, scenario_emulator) -> None:
+        op = generate(wait_for_completion=False)
+        job_id = op.execute(task_context())
+        scenario_emulator.inject(Fault.status(503), route=CANCEL, times=5)
+        with captured_logs() as logs:
+            op.on_kill()
+
+        assert scenario_emulator.count(CANCEL) == 1  # no retry, no backoff in the kill grace period
+        assert any(
+            f"Could not cancel Scenario job {job_id}" in m and "HTTP 503" in m for m in logs.messages("warning")
+        )
+
+    def test_on_kill_gives_up_on_a_hanging_cancel_after_cancel_timeout(self, scenario_emulator) -> None:
+        op = generate(wait_for_completion=False)
+        job_id = op.execute(task_context())
+        op.cancel_timeout = 0.2
+        scenario_emulator.inject(Fault.delay(1.0), route=CANCEL)
+        started = time.monotonic()
+        with captured_logs() as logs:
+            op.on_kill()
+
+        assert time.monotonic() - started < 0.9  # did not wait for the answer
+        assert scenario_emulator.count(CANCEL) == 1
+        assert any(f"Could not cancel Scenario job {job_id}" in m for m in logs.messages("warning"))
 
 
 class TestCostGuard:

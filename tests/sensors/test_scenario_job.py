@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 
 import pytest
@@ -10,14 +11,21 @@ from airflow.sdk.exceptions import AirflowSensorTimeout, TaskDeferred
 
 from airflow_provider_veo.exceptions import (
     InvalidTriggerEventError,
+    ScenarioError,
     ScenarioJobCanceledError,
     ScenarioJobFailedError,
+    ScenarioNotFoundError,
+    ScenarioPermissionError,
 )
+from airflow_provider_veo.links.scenario_job import JOB_URL_XCOM_KEY
 from airflow_provider_veo.sensors.scenario_job import ScenarioJobSensor
-from airflow_provider_veo.testing import EmulatorConfig
+from airflow_provider_veo.testing import EmulatorConfig, Fault
 from airflow_provider_veo.triggers.job_complete import JobCompleteTrigger
 from tests.support.context import task_context
 from tests.support.jobs import first_event, submit_job
+from tests.support.logs import captured_logs
+
+JOB_ROUTE = "GET /jobs/{jobId}"
 
 
 def sensor(job_id: str, **kwargs: object) -> ScenarioJobSensor:
@@ -33,7 +41,7 @@ class TestPoke:
         asset_ids = sensor(job_id).execute(context)
 
         assert asset_ids == scenario_emulator.job(job_id)["metadata"]["assetIds"] != []
-        assert context["ti"].xcom["job_url"] == f"https://app.scenario.com/jobs/{job_id}"
+        assert context["ti"].xcom[JOB_URL_XCOM_KEY] == f"https://app.scenario.com/jobs/{job_id}"
 
     def test_a_failed_job_raises_with_error_and_hint(self, scenario_emulator) -> None:
         scenario_emulator.fail_next_jobs(1, error="Content moderated", hint="Rephrase the prompt")
@@ -55,6 +63,68 @@ class TestPoke:
         assert op.execute(task_context()) == scenario_emulator.job(job_id)["metadata"]["assetIds"]
 
 
+class TestPokeErrors:
+    def test_rides_out_transient_errors_across_pokes(self, scenario_emulator) -> None:
+        job_id = submit_job()
+        # Each poke's request is retried once by the hook: 2 refused requests fail one poke, so
+        # these faults fail 3 pokes in a row, within a budget of 4.
+        scenario_emulator.inject(Fault.status(503), route=JOB_ROUTE, times=2)
+        scenario_emulator.inject(Fault.status(429, retry_after=0.05), route=JOB_ROUTE, times=2)
+        scenario_emulator.inject(Fault.reset(), route=JOB_ROUTE, times=2)
+        with captured_logs() as logs:
+            asset_ids = sensor(job_id, max_consecutive_failures=4).execute(task_context())
+
+        assert asset_ids == scenario_emulator.job(job_id)["metadata"]["assetIds"] != []
+        counts = re.findall(r"\((\d/\d) in a row\), will try again", logs.text())
+        assert counts == ["1/4", "2/4", "3/4"]
+
+    def test_a_good_poke_resets_the_budget(self, scenario_emulator_factory) -> None:
+        with scenario_emulator_factory(EmulatorConfig(job_duration=5.0)) as emu:
+            job_id = submit_job()
+            op = sensor(job_id, max_consecutive_failures=2)
+            emu.inject(Fault.status(502), route=JOB_ROUTE, times=2)
+            assert not op.poke(task_context())  # 1 failure of 2
+            assert not op.poke(task_context())  # a good poke: the count starts again
+            emu.inject(Fault.status(502), route=JOB_ROUTE, times=2)
+            assert not op.poke(task_context())  # 1 failure of 2, not 2 of 2
+
+            assert op.poller.consecutive_failures == 1
+
+    def test_gives_up_after_the_budget_of_consecutive_failures(self, scenario_emulator) -> None:
+        job_id = submit_job()
+        scenario_emulator.inject(Fault.status(503), route=JOB_ROUTE, times=100)
+        with pytest.raises(ScenarioError, match=r"2 polls in a row failed.*HTTP 503"):
+            sensor(job_id, max_consecutive_failures=2).execute(task_context())
+
+        assert scenario_emulator.count(JOB_ROUTE) == 4  # 2 pokes, each retried once by the hook
+
+    @pytest.mark.parametrize(
+        ("fault", "exception"),
+        [(Fault.status(403), ScenarioPermissionError), (Fault.status(404), ScenarioNotFoundError)],
+    )
+    def test_other_errors_fail_at_once(self, scenario_emulator, fault, exception) -> None:
+        job_id = submit_job()
+        scenario_emulator.inject(fault, route=JOB_ROUTE, times=10)
+        with pytest.raises(exception):
+            sensor(job_id, max_consecutive_failures=5).execute(task_context())
+
+        assert scenario_emulator.count(JOB_ROUTE) == 1
+
+    def test_each_rescheduled_poke_starts_a_fresh_count(self, scenario_emulator) -> None:
+        # In reschedule mode every poke runs on a new instance: nothing carries the count over.
+        job_id = submit_job()
+        scenario_emulator.inject(Fault.status(503), route=JOB_ROUTE, times=6)
+        for _ in range(3):
+            op = sensor(job_id, mode="reschedule", max_consecutive_failures=2)
+            assert not op.poke(task_context())
+            assert op.poller.consecutive_failures == 1
+
+    @pytest.mark.parametrize("budget", [0, -1, True])
+    def test_the_budget_must_be_at_least_one(self, budget: int) -> None:
+        with pytest.raises(ValueError, match="max_consecutive_failures"):
+            sensor("job_1", max_consecutive_failures=budget)
+
+
 class TestDeferrable:
     def test_defers_on_the_same_trigger_and_completes_with_asset_ids(self, scenario_emulator) -> None:
         job_id = submit_job()
@@ -65,12 +135,23 @@ class TestDeferrable:
         trigger = deferred.value.trigger
         assert isinstance(trigger, JobCompleteTrigger)
         assert (trigger.job_id, trigger.poll_interval) == (job_id, 0.2)
+        assert trigger.max_consecutive_failures == 5
         assert before + 600 <= trigger.end_time <= time.time() + 600
         assert deferred.value.timeout is None
 
         event = asyncio.run(first_event(trigger))
         asset_ids = sensor(job_id, deferrable=True).execute_complete(task_context(), event=event)
         assert asset_ids == scenario_emulator.job(job_id)["metadata"]["assetIds"]
+
+    def test_the_budget_of_failures_goes_to_the_trigger(self, scenario_emulator) -> None:
+        job_id = submit_job()
+        scenario_emulator.inject(Fault.status(503), route=JOB_ROUTE, times=2)  # the first check fails
+        with pytest.raises(TaskDeferred) as deferred:
+            sensor(job_id, deferrable=True, max_consecutive_failures=3).execute(task_context())
+
+        trigger = deferred.value.trigger
+        assert isinstance(trigger, JobCompleteTrigger)
+        assert trigger.max_consecutive_failures == 3
 
     def test_a_finished_job_needs_no_deferral(self, scenario_emulator_factory) -> None:
         with scenario_emulator_factory(EmulatorConfig(job_duration=0.0)) as emu:

@@ -196,3 +196,70 @@ def test_refusal_that_no_new_url_can_fix_is_not_retried(emu: ScenarioEmulator) -
             policy=FAST,
         )
     assert emu.count(CDN) == 1
+
+
+class _NoLengthHandler(BaseHTTPRequestHandler):
+    """HTTP/1.0 without ``Content-Length``: the body (300 000 bytes of BODY) ends when the socket closes."""
+
+    BODY = bytes(range(256)) * 4096  # 1 MiB
+    SERVED = 300_000
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(self.BODY[: self.SERVED])
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def no_length_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NoLengthHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/video.mp4?Policy=p&Signature=s"
+    server.shutdown()
+    server.server_close()
+
+
+def test_size_unknown_to_cdn_and_api_is_accepted_with_a_warning(
+    no_length_server: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    sink = MemorySink()
+
+    with caplog.at_level(logging.INFO, logger="airflow_provider_veo"):
+        result = download(
+            session=requests.Session(),
+            fresh_url=lambda: no_length_server,
+            sink=sink,
+            expected_size=None,
+            label="asset_x",
+            policy=FAST,
+        )
+
+    served = _NoLengthHandler.BODY[: _NoLengthHandler.SERVED]
+    assert (result.size, result.attempts, bytes(sink.data)) == (len(served), 1, served)
+    (warning,) = [record for record in caplog.records if record.levelno == logging.WARNING]
+    assert warning.getMessage() == (
+        "Asset asset_x: neither the CDN (Content-Length, Content-Range) nor the API (properties.size) "
+        "announced the size; the 300000 bytes received cannot be verified as complete."
+    )
+
+
+def test_size_from_the_api_catches_a_short_body_without_content_length(
+    no_length_server: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with (
+        caplog.at_level(logging.INFO, logger="airflow_provider_veo"),
+        pytest.raises(AssetTransferError, match="the body ended at 300000 of 1048576 bytes"),
+    ):
+        download(
+            session=requests.Session(),
+            fresh_url=lambda: no_length_server,
+            sink=MemorySink(),
+            expected_size=len(_NoLengthHandler.BODY),
+            label="asset_x",
+            policy=DownloadPolicy(max_attempts=2, backoff=0.01),
+        )
+    assert "cannot be verified" not in caplog.text

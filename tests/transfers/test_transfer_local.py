@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import airflow.sdk.lineage
 import pytest
 from airflow.sdk import DAG, AssetAlias
 from airflow.sdk.execution_time.context import OutletEventAccessors
@@ -278,6 +279,27 @@ def test_second_run_skips_identical_objects(
     ((_, extra),) = alias_events(events)
     assert extra["written"] is False
     assert extra["sha256"] == sha256(Path(first[0].removeprefix("file://")).read_bytes())
+
+
+def test_identical_check_records_no_lineage_input(
+    tmp_path: Path,
+    emu: ScenarioEmulator,
+    finished_job: Callable[..., dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    job_id = finished_job()["jobId"]
+    first = _operator(tmp_path, job_id=job_id).execute({"outlet_events": OutletEventAccessors()})
+    lineage = HookLineageCollector()
+    # Both the operator's own calls and ObjectStoragePath's automatic lineage (which imports it lazily).
+    monkeypatch.setattr(scenario_assets_to_storage, "get_hook_lineage_collector", lambda: lineage)
+    monkeypatch.setattr(airflow.sdk.lineage, "get_hook_lineage_collector", lambda: lineage)
+
+    second = _operator(tmp_path, job_id=job_id).execute({"outlet_events": OutletEventAccessors()})
+
+    assert second == first
+    assert emu.count(CDN) == 1
+    assert lineage.collected_assets.inputs == []
+    assert lineage.collected_assets.outputs == []
 
 
 def test_without_sidecars_identical_means_same_size(tmp_path: Path, emu: ScenarioEmulator) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 
 import pytest
@@ -10,12 +11,15 @@ from airflow.sdk._shared.module_loading import import_string
 from airflow.sdk.serde import deserialize, serialize
 
 from airflow_provider_veo.testing import EmulatorConfig, Fault
+from airflow_provider_veo.testing.pytest_plugin import CONNECTION_ENV
 from airflow_provider_veo.triggers.job_complete import JobCompleteTrigger
 from airflow_provider_veo.triggers.job_event import validate_job_event
 from tests.support.jobs import first_event, submit_job
 from tests.support.logs import captured_logs
+from tests.support.stub_api import serve_job
 
 JOB_ROUTE = "GET /jobs/{jobId}"
+CANCEL_ROUTE = "POST /jobs/{jobId}/action"
 
 
 def make_trigger(job_id: str, *, within: float = 10.0, **kwargs: object) -> JobCompleteTrigger:
@@ -49,11 +53,18 @@ class TestSerialize:
         rebuilt = import_string(classpath)(**deserialize(serialize(kwargs)))
         assert rebuilt.serialize() == (classpath, kwargs)
 
-    def test_carries_no_credentials(self, scenario_emulator) -> None:
-        trigger = make_trigger("job_1")
-        text = repr(trigger) + repr(trigger.serialize())
-        assert scenario_emulator.api_key not in text
-        assert scenario_emulator.api_secret not in text
+    @pytest.mark.asyncio
+    async def test_carries_no_credentials_after_using_them(self, scenario_emulator) -> None:
+        trigger = make_trigger(submit_job())
+        payload = await first_event(trigger)  # resolved the connection and polled with it
+        assert payload["status"] == "success"
+        assert scenario_emulator.count(JOB_ROUTE) >= 1
+
+        key, secret = scenario_emulator.api_key, scenario_emulator.api_secret
+        token = base64.b64encode(f"{key}:{secret}".encode()).decode()
+        text = repr(trigger) + repr(trigger.serialize()) + repr(vars(trigger))
+        for credential in (key, secret, token):
+            assert credential not in text
 
     @pytest.mark.parametrize(
         ("kwargs", "message"),
@@ -136,6 +147,20 @@ class TestOutcomes:
 
         assert payload["status"] == "success"
         assert scenario_emulator.count(JOB_ROUTE) == 2
+
+    @pytest.mark.asyncio
+    async def test_a_finished_job_without_its_id_yields_exactly_one_event(self, monkeypatch) -> None:
+        answer = {"status": "success", "progress": 1.0, "metadata": {"assetIds": ["asset_a"]}}
+        async with serve_job(answer) as connection:  # the emulator always echoes jobId
+            monkeypatch.setenv(CONNECTION_ENV, connection)
+            events = [event.payload async for event in make_trigger("job_1").run()]
+
+        assert len(events) == 1
+        assert (events[0]["status"], events[0]["job_id"], events[0]["asset_ids"]) == (
+            "success",
+            "job_1",
+            ["asset_a"],
+        )
 
     @pytest.mark.asyncio
     async def test_a_deadline_already_past_still_checks_once(self, scenario_emulator_factory) -> None:
@@ -248,12 +273,40 @@ class TestOnKill:
             f"refused to cancel job {job_id}" in m and "credits are spent" in m
             for m in logs.messages("warning")
         )
-        assert scenario_emulator.count("POST /jobs/{jobId}/action") == 1
+        assert scenario_emulator.count(CANCEL_ROUTE) == 1
         assert scenario_emulator.job(job_id)["status"] != "canceled"
+
+    @pytest.mark.asyncio
+    async def test_a_failing_cancel_is_sent_once(self, scenario_emulator) -> None:
+        job_id = submit_job()
+        scenario_emulator.inject(Fault.status(503), route=CANCEL_ROUTE, times=5)
+        with captured_logs() as logs:
+            await make_trigger(job_id).on_kill()
+
+        assert scenario_emulator.count(CANCEL_ROUTE) == 1  # no retry, no backoff
+        assert any(
+            f"Could not cancel Scenario job {job_id}" in m and "HTTP 503" in m for m in logs.messages("warning")
+        )
+
+    @pytest.mark.asyncio
+    async def test_a_hanging_cancel_is_abandoned_after_cancel_timeout(self, scenario_emulator) -> None:
+        job_id = submit_job()
+        scenario_emulator.inject(Fault.delay(1.0), route=CANCEL_ROUTE)
+        trigger = make_trigger(job_id)
+        trigger.cancel_timeout = 0.2
+        started = time.monotonic()
+        with captured_logs() as logs:
+            await trigger.on_kill()
+
+        assert time.monotonic() - started < 0.9  # did not wait for the answer
+        assert any(
+            f"Could not cancel Scenario job {job_id}" in m and "no answer within 0.2 s" in m
+            for m in logs.messages("warning")
+        )
 
     @pytest.mark.asyncio
     async def test_cleanup_does_not_cancel(self, scenario_emulator) -> None:
         job_id = submit_job()
         await make_trigger(job_id).cleanup()
 
-        assert scenario_emulator.count("POST /jobs/{jobId}/action") == 0
+        assert scenario_emulator.count(CANCEL_ROUTE) == 0

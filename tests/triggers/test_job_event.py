@@ -20,7 +20,7 @@ from airflow_provider_veo.exceptions import (
     ScenarioServerError,
     ScenarioTransportError,
 )
-from airflow_provider_veo.triggers.job_event import JobEvent, JobEventStatus, validate_job_event
+from airflow_provider_veo.triggers.job_event import JobEvent, JobEventStatus, format_cost, validate_job_event
 from airflow_provider_veo.triggers.job_polling import JobPoller, is_transient
 
 
@@ -69,7 +69,7 @@ class TestValidateJobEvent:
 
 class TestResult:
     def test_success_returns_the_small_result(self) -> None:
-        event = JobEvent.from_terminal_job(job("success", asset_ids=["asset_a"], cost=60))
+        event = JobEvent.from_terminal_job(job("success", asset_ids=["asset_a"], cost=60), job_id="job_1")
         assert event.result() == {
             "job_id": "job_1",
             "status": "success",
@@ -108,7 +108,29 @@ class TestResult:
 
     def test_an_unfinished_job_has_no_final_event(self) -> None:
         with pytest.raises(ValueError, match="not finished"):
-            JobEvent.from_terminal_job(job("in-progress"))
+            JobEvent.from_terminal_job(job("in-progress"), job_id="job_1")
+
+    def test_the_event_names_the_job_asked_for_even_when_the_answer_does_not(self) -> None:
+        answer = job("failure", error="Content moderated")
+        del answer["jobId"]
+        event = JobEvent.from_terminal_job(answer, job_id="job_1")
+        assert (event.status, event.job_id, event.error) == (JobEventStatus.FAILURE, "job_1", "Content moderated")
+
+
+class TestFormatCost:
+    @pytest.mark.parametrize(
+        ("cost", "text"),
+        [
+            (60, "60"),
+            (12.5, "12.5"),
+            (0.0, "0"),
+            (None, "an unreported number of"),
+            ("12", "an unreported number of"),
+            (True, "an unreported number of"),
+        ],
+    )
+    def test_numbers_or_a_plain_admission(self, cost: object, text: str) -> None:
+        assert format_cost(cost) == text
 
 
 class TestJobPoller:
@@ -145,6 +167,13 @@ class TestJobPoller:
         assert event is not None
         assert event.status is JobEventStatus.ERROR
         assert "ScenarioNotFoundError" in (event.message or "")
+
+    def test_a_finished_job_without_its_id_still_ends_the_wait(self) -> None:
+        answer = job("success", asset_ids=["asset_a"])
+        del answer["jobId"]
+        event = JobPoller(job_id="job_1", end_time=time.time() + 60).on_job(answer)
+        assert event is not None
+        assert (event.status, event.job_id, event.asset_ids) == (JobEventStatus.SUCCESS, "job_1", ("asset_a",))
 
     def test_an_unknown_status_ends_the_wait(self) -> None:
         event = JobPoller(job_id="job_1", end_time=time.time() + 60).on_job(job("exploded"))

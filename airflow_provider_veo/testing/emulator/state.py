@@ -1,8 +1,9 @@
 """Everything the emulator knows: jobs, assets, uploads, faults, counters; and what each route does.
 
 The HTTP handlers and the Python handle (:class:`~airflow_provider_veo.testing.ScenarioEmulator`)
-call the same methods here. Methods are synchronous and O(1) per request apart from listing and
-the parallel-jobs count; a re-entrant lock makes calls from the test thread safe.
+call the same methods here. Methods are synchronous and O(1) per request apart from listing
+(:mod:`.job_listing`) and the parallel-jobs count; a re-entrant lock makes calls from the test thread
+safe.
 """
 
 from __future__ import annotations
@@ -17,20 +18,18 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from airflow_provider_veo.exceptions import InvalidParameterError
-from airflow_provider_veo.models.job import JobStatus
 from airflow_provider_veo.models.veo31 import (
-    DEFAULT_ASPECT_RATIO,
     DEFAULT_DURATION,
-    DEFAULT_GENERATE_AUDIO,
-    DEFAULT_RESOLUTION,
     FRAME_RATE,
     MODEL_ID,
+    asset_refs_in,
     frame_size,
     validate_api_body,
+    with_defaults,
 )
 from airflow_provider_veo.testing.emulator import route_keys
 from airflow_provider_veo.testing.emulator.assets import AssetRecord
-from airflow_provider_veo.testing.emulator.clock import iso, parse_iso
+from airflow_provider_veo.testing.emulator.clock import iso
 from airflow_provider_veo.testing.emulator.config import EmulatorConfig
 from airflow_provider_veo.testing.emulator.contents import (
     BytesContent,
@@ -42,20 +41,19 @@ from airflow_provider_veo.testing.emulator.cost import cost_fields, creative_uni
 from airflow_provider_veo.testing.emulator.errors import ApiError
 from airflow_provider_veo.testing.emulator.faults import FaultBook
 from airflow_provider_veo.testing.emulator.images import make_png, sniff_image
+from airflow_provider_veo.testing.emulator.job_listing import list_jobs
 from airflow_provider_veo.testing.emulator.jobs import JobFailure, JobRecord
 from airflow_provider_veo.testing.emulator.media import SYNTHETIC_DURATION, SYNTHETIC_HEIGHT, SYNTHETIC_WIDTH
 from airflow_provider_veo.testing.emulator.models import model_json
+from airflow_provider_veo.testing.emulator.ownership import visible_to
 from airflow_provider_veo.testing.emulator.signing import UrlSigner
 from airflow_provider_veo.testing.emulator.uploads import UploadRecord
 
 DRY_RUN_STATUS: Final = 269
 CANCEL_REFUSED: Final = "Cannot cancel this type of job. Action not permitted."
-MAX_PAGE_SIZE: Final = 100
-DEFAULT_PAGE_SIZE: Final = 50
 MAX_UPLOAD_PARTS: Final = 10_000
 _UPLOAD_KINDS: Final = {"image": "uploaded", "video": "uploaded-video", "audio": "uploaded-audio"}
 _ID_ALPHABET: Final = string.ascii_letters + string.digits
-_FILE_FIELDS: Final = ("image", "lastFrameImage")
 
 
 class Counters:
@@ -76,29 +74,6 @@ class Counters:
             "downloads": self.routes[route_keys.CDN_GET],
             "tcp_connections": self.tcp_connections,
         }
-
-
-def _int_param(query: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = query.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, f"Invalid {name}={raw!r}: must be an integer") from None
-    if not low <= value <= high:
-        raise ApiError(400, f"Invalid {name}={value}: must be between {low} and {high}")
-    return value
-
-
-def _date_param(query: Mapping[str, str], name: str) -> float | None:
-    raw = query.get(name)
-    if raw is None:
-        return None
-    try:
-        return parse_iso(raw)
-    except ValueError:
-        raise ApiError(400, f"Invalid {name}={raw!r}: must be an ISO 8601 date") from None
 
 
 class EmulatorState:
@@ -144,11 +119,6 @@ class EmulatorState:
     def _owner(self, project_id: str | None) -> str:
         return project_id or self.config.project_id
 
-    @staticmethod
-    def _visible(owner_id: str, project_id: str | None) -> bool:
-        """``?projectId=`` asserts ownership: another project's resources do not exist for it."""
-        return project_id is None or project_id == owner_id
-
     # --- generation -----------------------------------------------------------------------------------
 
     def fail_next_jobs(self, count: int, *, error: str, hint: str | None = None) -> None:
@@ -157,9 +127,7 @@ class EmulatorState:
             self._failures.extend(JobFailure(error, hint) for _ in range(count))
 
     def _check_input_assets(self, body: Mapping[str, Any], now: float) -> None:
-        refs = [(name, body[name]) for name in _FILE_FIELDS if body.get(name)]
-        refs.extend(("referenceImages", asset_id) for asset_id in body.get("referenceImages") or [])
-        for name, asset_id in refs:
+        for name, asset_id in asset_refs_in(body):
             asset = self.assets.get(asset_id)
             if asset is None or not asset.exists(now):
                 raise ApiError(400, f"Asset {asset_id} not found (given as {name})")
@@ -224,11 +192,11 @@ class EmulatorState:
         self._job_order.append(job)
         self._active.append(job)
 
-        aspect_ratio = body.get("aspectRatio") or DEFAULT_ASPECT_RATIO
-        width, height = frame_size(aspect_ratio, body.get("resolution") or DEFAULT_RESOLUTION)
-        duration = int(body.get("duration") or DEFAULT_DURATION)
-        audio = body.get("generateAudio")
-        with_audio = DEFAULT_GENERATE_AUDIO if audio is None else bool(audio)
+        effective = with_defaults(body)
+        aspect_ratio = effective["aspectRatio"]
+        width, height = frame_size(aspect_ratio, effective["resolution"])
+        duration = int(effective["duration"])
+        with_audio = bool(effective["generateAudio"])
         source = "img2video" if body.get("image") else "txt2video"
         metadata: dict[str, Any] = {"modelId": MODEL_ID, "parentJobId": job_id, "seed": str(seed)}
         metadata["aspectRatio"] = aspect_ratio
@@ -262,65 +230,14 @@ class EmulatorState:
 
     def job(self, job_id: str, *, project_id: str | None, now: float) -> JobRecord:
         job = self.jobs.get(job_id)
-        if job is None or not self._visible(job.owner_id, project_id):
+        if job is None or not visible_to(job.owner_id, project_id):
             raise ApiError(404, "Job not found")
         return job
 
     def list_jobs(self, query: Mapping[str, str], *, now: float) -> dict[str, Any]:
-        """``GET /jobs``: newest first; a page scans ``pageSize`` jobs, then filters them, so a page
-        may be short or empty while ``nextPaginationToken`` is still set (as Scenario documents)."""
-        page_size = _int_param(query, "pageSize", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
-        status_filter = None
-        if "status" in query:
-            try:
-                status_filter = JobStatus.parse(query["status"])
-            except ValueError as exc:
-                raise ApiError(400, str(exc)) from None
-        updated_after = _date_param(query, "updatedAfter")
-        created_after = _date_param(query, "createdAfter")
-        project_id = query.get("projectId")
-        author_id = query.get("authorId")
+        """``GET /jobs``: see :func:`.job_listing.list_jobs`."""
         with self.lock:
-            start = len(self._job_order) - 1
-            token = query.get("paginationToken")
-            if token is not None:
-                start = self._decode_token(token) - 1
-            stop = max(start - page_size, -1)
-            page = [self._job_order[i] for i in range(start, stop, -1)]
-        jobs = []
-        for job in page:
-            if not self._visible(job.owner_id, project_id):
-                continue
-            if author_id is not None and job.author_id != author_id:
-                continue
-            # Compare the dates as the API shows them (millisecond precision).
-            if created_after is not None and parse_iso(iso(job.created_at)) <= created_after:
-                continue
-            history = job.history(now)
-            if updated_after is not None and parse_iso(iso(history[-1][1])) <= updated_after:
-                continue
-            if status_filter is not None and history[-1][0] is not status_filter:
-                continue
-            jobs.append(job.to_json(now))
-        result: dict[str, Any] = {"jobs": jobs}
-        if stop >= 0:
-            result["nextPaginationToken"] = self._encode_token(stop + 1)
-        return result
-
-    @staticmethod
-    def _encode_token(seq: int) -> str:
-        return base64.urlsafe_b64encode(f"jobs:{seq}".encode()).decode().rstrip("=")
-
-    def _decode_token(self, token: str) -> int:
-        try:
-            text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-            prefix, seq = text.split(":")
-            value = int(seq)
-        except (ValueError, binascii.Error):
-            raise ApiError(400, "Invalid paginationToken") from None
-        if prefix != "jobs" or not 0 <= value <= len(self._job_order):
-            raise ApiError(400, "Invalid paginationToken")
-        return value
+            return list_jobs(self._job_order, query, now=now)
 
     def act_on_job(self, job_id: str, body: Any, *, project_id: str | None, now: float) -> dict[str, Any]:
         """``POST /jobs/{jobId}/action``: only ``cancel`` exists; refused unless ``allow_cancel``."""
@@ -340,7 +257,7 @@ class EmulatorState:
 
     def asset(self, asset_id: str, *, project_id: str | None, now: float) -> AssetRecord:
         asset = self.assets.get(asset_id)
-        if asset is None or not asset.exists(now) or not self._visible(asset.owner_id, project_id):
+        if asset is None or not asset.exists(now) or not visible_to(asset.owner_id, project_id):
             raise ApiError(404, "Asset not found")
         return asset
 
@@ -498,7 +415,7 @@ class EmulatorState:
 
     def upload(self, upload_id: str, *, project_id: str | None) -> UploadRecord:
         upload = self.uploads.get(upload_id)
-        if upload is None or not self._visible(upload.owner_id, project_id):
+        if upload is None or not visible_to(upload.owner_id, project_id):
             raise ApiError(404, "Upload not found")
         return upload
 

@@ -1,0 +1,53 @@
+"""Which assets a transfer copies: the ``asset_ids`` a user passed, or those of a finished job."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from typing import Any
+
+from airflow_provider_veo.exceptions import AssetTransferError, InvalidParameterError
+from airflow_provider_veo.models.job import JobStatus
+from airflow_provider_veo.triggers.job_event import job_status
+
+
+def parse_asset_ids(value: list[str] | tuple[str, ...] | str | None) -> list[str]:
+    """Asset ids as a list without duplicates, from a list, one id, or a rendered list literal.
+
+    >>> parse_asset_ids("['asset_a', 'asset_b', 'asset_a']")
+    ['asset_a', 'asset_b']
+    """
+    if value is None:
+        return []
+    items: Any = value
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                items = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                raise InvalidParameterError("asset_ids", value, "a list of asset id strings") from None
+        else:
+            items = [text] if text else []
+    if not isinstance(items, (list, tuple)) or not all(isinstance(item, str) and item for item in items):
+        raise InvalidParameterError("asset_ids", value, "a list of non-empty asset id strings")
+    return list(dict.fromkeys(items))
+
+
+def job_asset_ids(job: Mapping[str, Any] | None, job_id: str | None) -> list[str]:
+    """The ``metadata.assetIds`` of a succeeded job; ``job`` is ``None`` when no job id was given.
+
+    :raises InvalidParameterError: there is no job to take the assets from.
+    :raises AssetTransferError: the job did not succeed, or lists no assets.
+    """
+    if job is None:
+        raise InvalidParameterError(
+            "asset_ids", None, "pass asset_ids, job_id, or both (both rendered empty)"
+        )
+    status = job_status(job)
+    if status is not JobStatus.SUCCESS:
+        raise AssetTransferError(f"Job {job_id} has status {status.value}: it has no assets to transfer.")
+    asset_ids = parse_asset_ids((job.get("metadata") or {}).get("assetIds"))
+    if not asset_ids:
+        raise AssetTransferError(f"Job {job_id} succeeded but lists no assets.")
+    return asset_ids
