@@ -175,7 +175,8 @@ class TestWait:
 
         assert scenario_emulator.count(CANCEL) == 1  # no retry, no backoff in the kill grace period
         assert any(
-            f"Could not cancel Scenario job {job_id}" in m and "HTTP 503" in m for m in logs.messages("warning")
+            f"Could not cancel Scenario job {job_id}" in m and "HTTP 503" in m
+            for m in logs.messages("warning")
         )
 
     def test_on_kill_gives_up_on_a_hanging_cancel_after_cancel_timeout(self, scenario_emulator) -> None:

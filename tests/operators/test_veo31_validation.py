@@ -8,7 +8,9 @@ import pytest
 from airflow.sdk import DAG, task
 
 from airflow_provider_veo.exceptions import InvalidParameterError
+from airflow_provider_veo.models.veo31 import Veo31Rules
 from airflow_provider_veo.operators.veo31 import Veo31GenerateOperator
+from airflow_provider_veo.testing import EmulatorConfig
 from tests.support.context import task_context
 
 A, B, C, D = "asset_a", "asset_b", "asset_c", "asset_d"
@@ -59,7 +61,7 @@ def no_http(emulator: Any) -> bool:
 
 
 @pytest.mark.parametrize(("field", "value", "others", "parameter"), INVALID.values(), ids=INVALID.keys())
-def test_static_values_fail_at_parse_time(scenario_emulator, field, value, others, parameter) -> None:
+def test_static_values_fail_at_parse_time(field, value, others, parameter) -> None:
     params = {"prompt": "a fox", **others, field: value}
     with pytest.raises(InvalidParameterError) as raised:
         Veo31GenerateOperator(task_id="generate", **params)
@@ -67,6 +69,18 @@ def test_static_values_fail_at_parse_time(scenario_emulator, field, value, other
     assert raised.value.parameter == parameter
     assert f"Invalid {parameter}=" in str(raised.value)
     assert raised.value.allowed in str(raised.value)
+
+
+@pytest.mark.parametrize(("field", "value", "others", "parameter"), INVALID.values(), ids=INVALID.keys())
+def test_static_values_set_after_parsing_fail_in_execute_before_any_request(
+    scenario_emulator, field, value, others, parameter
+) -> None:
+    op = Veo31GenerateOperator(task_id="generate", prompt="a fox", **others)  # valid when parsed
+    setattr(op, field, value)  # e.g. a DAG file that changes the attribute after construction
+    with pytest.raises(InvalidParameterError) as raised:
+        op.execute(task_context())
+
+    assert raised.value.parameter == parameter
     assert no_http(scenario_emulator)
 
 
@@ -137,3 +151,53 @@ def test_rendered_strings_are_converted(scenario_emulator) -> None:
     assert sent["seed"] == 42
     assert sent["generateAudio"] is False
     assert sent["prompt"] == "a fox"
+
+
+class TestUnsettledRules:
+    """``veo31_rules`` relaxes the rules docs/api-unknowns.md lists, at parse time and after templating."""
+
+    RELAXED = Veo31Rules(reject_portrait_with_reference_images=False)
+
+    def test_portrait_with_reference_images_is_refused_by_default(self) -> None:
+        with pytest.raises(InvalidParameterError, match=r"aspect_ratio \(aspectRatio\)"):
+            Veo31GenerateOperator(
+                task_id="generate", prompt="a fox", aspect_ratio="9:16", reference_images=[A]
+            )
+
+    def test_relaxed_rules_accept_and_send_it(self, scenario_emulator_factory) -> None:
+        with scenario_emulator_factory(EmulatorConfig(rules=self.RELAXED)) as emu:
+            references = [emu.create_image_asset(), emu.create_image_asset()]
+            op = Veo31GenerateOperator(
+                task_id="generate",
+                prompt="a fox",
+                aspect_ratio="9:16",
+                reference_images=references,
+                veo31_rules=self.RELAXED,
+                wait_for_completion=False,
+            )
+            job_id = op.execute(task_context())
+
+            sent = emu.job(job_id)["metadata"]["input"]
+            assert (sent["aspectRatio"], sent["referenceImages"]) == ("9:16", references)
+            assert emu.paid_submissions == 1
+
+    @pytest.mark.parametrize(("rules", "accepted"), [(None, False), (RELAXED, True)])
+    def test_the_rules_apply_after_templating(self, scenario_emulator_factory, rules, accepted) -> None:
+        with scenario_emulator_factory(EmulatorConfig(rules=self.RELAXED)) as emu:
+            reference = emu.create_image_asset()
+            op = Veo31GenerateOperator(
+                task_id="generate",
+                prompt="a fox",
+                aspect_ratio="{{ params.aspect_ratio }}",
+                reference_images=[reference],
+                veo31_rules=rules,
+                wait_for_completion=False,
+            )
+            op.render_template_fields({"params": {"aspect_ratio": "9:16"}})
+            if accepted:
+                job_id = op.execute(task_context())
+                assert emu.job(job_id)["metadata"]["input"]["aspectRatio"] == "9:16"
+            else:
+                with pytest.raises(InvalidParameterError, match="aspectRatio"):
+                    op.execute(task_context())
+            assert emu.paid_submissions == int(accepted)

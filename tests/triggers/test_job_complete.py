@@ -285,7 +285,8 @@ class TestOnKill:
 
         assert scenario_emulator.count(CANCEL_ROUTE) == 1  # no retry, no backoff
         assert any(
-            f"Could not cancel Scenario job {job_id}" in m and "HTTP 503" in m for m in logs.messages("warning")
+            f"Could not cancel Scenario job {job_id}" in m and "HTTP 503" in m
+            for m in logs.messages("warning")
         )
 
     @pytest.mark.asyncio

@@ -114,7 +114,11 @@ class TestResult:
         answer = job("failure", error="Content moderated")
         del answer["jobId"]
         event = JobEvent.from_terminal_job(answer, job_id="job_1")
-        assert (event.status, event.job_id, event.error) == (JobEventStatus.FAILURE, "job_1", "Content moderated")
+        assert (event.status, event.job_id, event.error) == (
+            JobEventStatus.FAILURE,
+            "job_1",
+            "Content moderated",
+        )
 
 
 class TestFormatCost:
@@ -173,7 +177,11 @@ class TestJobPoller:
         del answer["jobId"]
         event = JobPoller(job_id="job_1", end_time=time.time() + 60).on_job(answer)
         assert event is not None
-        assert (event.status, event.job_id, event.asset_ids) == (JobEventStatus.SUCCESS, "job_1", ("asset_a",))
+        assert (event.status, event.job_id, event.asset_ids) == (
+            JobEventStatus.SUCCESS,
+            "job_1",
+            ("asset_a",),
+        )
 
     def test_an_unknown_status_ends_the_wait(self) -> None:
         event = JobPoller(job_id="job_1", end_time=time.time() + 60).on_job(job("exploded"))
