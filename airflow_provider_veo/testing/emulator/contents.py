@@ -36,14 +36,28 @@ class Content(Protocol):
         """Bytes ``start`` to ``end`` inclusive, in chunks."""
 
 
-def _slices(data: bytes, start: int, end: int) -> Iterator[bytes]:
-    view = memoryview(data)
-    for offset in range(start, end + 1, CHUNK_SIZE):
-        yield bytes(view[offset : min(offset + CHUNK_SIZE, end + 1)])
+class _HeldBytes:
+    """Size, ETag and ranges of content whose bytes are in memory (:meth:`_held`)."""
+
+    def _held(self) -> bytes:
+        raise NotImplementedError
+
+    @property
+    def size(self) -> int:
+        return len(self._held())
+
+    @property
+    def etag(self) -> str:
+        return hashlib.md5(self._held(), usedforsecurity=False).hexdigest()
+
+    def iter_range(self, start: int, end: int) -> Iterator[bytes]:
+        view = memoryview(self._held())
+        for offset in range(start, end + 1, CHUNK_SIZE):
+            yield bytes(view[offset : min(offset + CHUNK_SIZE, end + 1)])
 
 
 @dataclass
-class BytesContent:
+class BytesContent(_HeldBytes):
     """Bytes held in memory (uploads, images)."""
 
     data: bytes
@@ -52,16 +66,8 @@ class BytesContent:
     async def load(self) -> None:
         return None
 
-    @property
-    def size(self) -> int:
-        return len(self.data)
-
-    @property
-    def etag(self) -> str:
-        return hashlib.md5(self.data, usedforsecurity=False).hexdigest()
-
-    def iter_range(self, start: int, end: int) -> Iterator[bytes]:
-        return _slices(self.data, start, end)
+    def _held(self) -> bytes:
+        return self.data
 
 
 _VideoKey = tuple[int, int, float, bool]
@@ -69,7 +75,7 @@ _built: dict[_VideoKey, bytes] = {}
 
 
 @dataclass
-class GeneratedVideo:
+class GeneratedVideo(_HeldBytes):
     """The MP4 of a finished job, built on first use and shared by every job with the same shape."""
 
     width: int
@@ -92,22 +98,10 @@ class GeneratedVideo:
     def _build(self) -> bytes:
         return build_mp4(width=self.width, height=self.height, duration=self.duration, audio=self.audio)
 
-    @property
-    def data(self) -> bytes:
+    def _held(self) -> bytes:
         if self._data is None:
             raise RuntimeError("GeneratedVideo.load() must run first")
         return self._data
-
-    @property
-    def size(self) -> int:
-        return len(self.data)
-
-    @property
-    def etag(self) -> str:
-        return hashlib.md5(self.data, usedforsecurity=False).hexdigest()
-
-    def iter_range(self, start: int, end: int) -> Iterator[bytes]:
-        return _slices(self.data, start, end)
 
 
 @dataclass
