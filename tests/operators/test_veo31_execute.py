@@ -17,28 +17,16 @@ from airflow_provider_veo.exceptions import (
     ScenarioJobFailedError,
     ScenarioJobTimeoutError,
 )
-from airflow_provider_veo.operators.veo31 import Veo31GenerateOperator
 from airflow_provider_veo.testing import EmulatorConfig, Fault, make_png
 from airflow_provider_veo.triggers.job_complete import JobCompleteTrigger
 from tests.support.context import task_context
 from tests.support.jobs import first_event
 from tests.support.logs import captured_logs
+from tests.support.operators import generate
 
 SUBMIT = "POST /generate/custom/{modelId}"
 POLL = "GET /jobs/{jobId}"
 CANCEL = "POST /jobs/{jobId}/action"
-
-
-def generate(**kwargs: object) -> Veo31GenerateOperator:
-    params: dict[str, object] = {
-        "task_id": "generate",
-        "prompt": "a fox in the snow, cinematic",
-        "duration": 4,
-        "poll_interval": 0.1,
-        "deferrable": False,
-    }
-    params.update(kwargs)
-    return Veo31GenerateOperator(**params)  # type: ignore[arg-type]
 
 
 class TestSubmit:

@@ -22,22 +22,11 @@ from airflow_provider_veo.operators.veo31 import Veo31GenerateOperator
 from airflow_provider_veo.testing import Fault, make_png
 from tests.support.context import task_context
 from tests.support.logs import captured_logs
+from tests.support.operators import generate
 from tests.support.task_state import InMemoryTaskState
 
 POLL = "GET /jobs/{jobId}"
 KEY = Veo31GenerateOperator.job_state_key
-
-
-def generate(**kwargs: object) -> Veo31GenerateOperator:
-    params: dict[str, object] = {
-        "task_id": "generate",
-        "prompt": "a fox in the snow, cinematic",
-        "duration": 4,
-        "poll_interval": 0.1,
-        "deferrable": False,
-    }
-    params.update(kwargs)
-    return Veo31GenerateOperator(**params)  # type: ignore[arg-type]
 
 
 def run_try(state: InMemoryTaskState, op: Veo31GenerateOperator):
