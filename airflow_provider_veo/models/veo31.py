@@ -227,11 +227,6 @@ def asset_refs_in(body: Mapping[str, Any]) -> list[tuple[str, str]]:
     return refs
 
 
-def asset_ids_in(body: Mapping[str, Any]) -> list[str]:
-    """The asset ids a valid body refers to (first frame, last frame, reference images)."""
-    return [asset_id for _, asset_id in asset_refs_in(body)]
-
-
 def frame_size(aspect_ratio: str, resolution: str) -> tuple[int, int]:
     """Width and height of the video Veo renders for this aspect ratio and resolution."""
     return FRAME_SIZES[(aspect_ratio, resolution)]

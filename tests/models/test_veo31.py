@@ -13,7 +13,6 @@ from airflow_provider_veo.models.veo31 import (
     API_FIELDS,
     Veo31Request,
     Veo31Rules,
-    asset_ids_in,
     asset_refs_in,
     frame_size,
     model_inputs,
@@ -62,13 +61,12 @@ def test_reference_images_body() -> None:
     body = Veo31Request(reference_images=("asset_a", "asset_b"), reference_images_type="STYLE").to_api_body()
     assert body["referenceImages"] == ["asset_a", "asset_b"]
     assert body["referenceImagesType"] == "STYLE"
-    assert asset_ids_in(body) == ["asset_a", "asset_b"]
+    assert [asset_id for _, asset_id in asset_refs_in(body)] == ["asset_a", "asset_b"]
 
 
 def test_asset_refs_name_the_field_of_each_asset() -> None:
     body = {"image": "asset_first", "lastFrameImage": "asset_last", "prompt": "p", "generateAudio": True}
     assert asset_refs_in(body) == [("image", "asset_first"), ("lastFrameImage", "asset_last")]
-    assert asset_ids_in(body) == ["asset_first", "asset_last"]
     refs = asset_refs_in({"referenceImages": ["asset_a", "asset_b"], "image": None})
     assert refs == [("referenceImages", "asset_a"), ("referenceImages", "asset_b")]
     assert asset_refs_in({"prompt": "no assets"}) == []
