@@ -8,7 +8,11 @@ UV_VERSION := 0.13.9
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 
-.PHONY: setup lint format typecheck unit test demo bench lock clean
+.PHONY: setup system lint format typecheck unit deployment test demo bench lock clean
+
+# Debian packages (PostgreSQL, Redis, Chromium) and Azurite (npm) for the deployment, storage and browser tests.
+system:
+	bash scripts/setup-system.sh
 
 $(VENV)/.installed: pyproject.toml requirements-dev.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is required"'
@@ -17,7 +21,7 @@ $(VENV)/.installed: pyproject.toml requirements-dev.lock
 	$(UV) pip install -q --python $(PY) -r requirements-dev.lock -e .
 	touch $@
 
-setup: $(VENV)/.installed
+setup: system $(VENV)/.installed
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -30,10 +34,15 @@ format: setup
 typecheck: setup
 	$(VENV)/bin/mypy
 
+# Everything but the real-deployment tests, 4 processes (most tests wait on emulated jobs, not the CPU).
 unit: setup
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 4 --ignore=tests/deployment
 
-test: lint typecheck unit
+# Real Airflow deployments (SQLite + LocalExecutor; PostgreSQL + Celery), one at a time.
+deployment: setup
+	$(VENV)/bin/pytest tests/deployment
+
+test: lint typecheck unit deployment
 
 demo: setup
 	$(PY) scripts/demo.py --output demo-output
@@ -45,4 +54,4 @@ lock: setup
 	$(UV) pip compile pyproject.toml --extra dev --universal --python-version 3.10 -o requirements-dev.lock
 
 clean:
-	rm -rf $(VENV) .airflow demo-output .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tools .airflow demo-output .mypy_cache .ruff_cache
