@@ -2,6 +2,13 @@
 
 Every class says what went wrong; none of them ever carries credentials. API errors keep the HTTP
 status and the API's own ``reason`` / ``hint`` so callers can branch on the class, never on text.
+
+**Permanent errors** (subclasses of :class:`ScenarioPermanentError`, itself an ``AirflowFailException``)
+fail the task without using its retries, because a retry cannot fix them: invalid parameters, the
+budget refusal, an ambiguous unknown outcome, authentication and permission errors, a 400/404/422
+refusal from the API, a bad connection configuration, ``if_exists='fail'``. Everything else (429, 408,
+5xx, network trouble, a malformed answer, a job that failed) is left to the task's retries, which
+resume the recorded job instead of paying again.
 """
 
 from __future__ import annotations
@@ -9,19 +16,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 
 class ScenarioError(AirflowException):
     """Base class of every error raised by this provider."""
 
 
-class ScenarioConfigurationError(ScenarioError):
+class ScenarioPermanentError(ScenarioError, AirflowFailException):
+    """An error a retry cannot fix: the task fails at once, without using its retries."""
+
+
+class ScenarioConfigurationError(ScenarioPermanentError):
     """The connection or the environment does not configure what the provider needs."""
 
 
-class InvalidParameterError(ScenarioError, ValueError):
-    """A Veo 3.1 parameter is invalid; raised before any HTTP request is made."""
+class InvalidParameterError(ScenarioPermanentError, ValueError):
+    """A parameter is invalid; raised before any HTTP request is made."""
 
     def __init__(self, parameter: str, value: Any, allowed: str) -> None:
         self.parameter = parameter
@@ -59,20 +70,42 @@ class ScenarioAPIError(ScenarioError):
         super().__init__(message)
 
 
-class ScenarioAuthenticationError(ScenarioAPIError):
+class ScenarioAuthenticationError(ScenarioAPIError, ScenarioPermanentError):
     """HTTP 401: the API key / secret were rejected."""
 
 
-class ScenarioPermissionError(ScenarioAPIError):
+class ScenarioPermissionError(ScenarioAPIError, ScenarioPermanentError):
     """HTTP 403: the credentials are valid but the plan or project does not allow this (e.g. the model)."""
 
 
-class ScenarioNotFoundError(ScenarioAPIError):
+class ScenarioNotFoundError(ScenarioAPIError, ScenarioPermanentError):
     """HTTP 404: the job, asset or model does not exist (or belongs to another project)."""
 
 
-class ScenarioInvalidRequestError(ScenarioAPIError):
-    """HTTP 400/409/422: the API refused the request; ``reason`` and ``hint`` say why."""
+class ScenarioInvalidRequestError(ScenarioAPIError, ScenarioPermanentError):
+    """HTTP 400/422: the API refused the request; ``reason`` and ``hint`` say why."""
+
+
+class ScenarioConflictError(ScenarioAPIError):
+    """HTTP 409: the request conflicts with the resource's current state (may pass later)."""
+
+
+class ScenarioProtocolError(ScenarioError):
+    """The API answered something the provider cannot trust: not JSON, too large, a redirect, or a
+    field missing, of the wrong type or out of range. ``field`` and ``value`` say which.
+
+    Never treated as a success; a task retry re-reads (and resumes) rather than paying again.
+    """
+
+    def __init__(self, *, method: str, path: str, field: str, value: str, problem: str) -> None:
+        self.method = method
+        self.path = path
+        self.field = field
+        self.value = value
+        self.problem = problem
+        super().__init__(
+            f"{method} {path}: malformed answer from the Scenario API: {field}={value} ({problem})"
+        )
 
 
 class ScenarioRateLimitError(ScenarioAPIError):
@@ -90,7 +123,12 @@ class ScenarioRateLimitError(ScenarioAPIError):
     @property
     def action_limit(self) -> int | None:
         value = self.details.get("actionLimit")
-        return int(value) if value is not None else None
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    @property
+    def is_parallel_job_limit(self) -> bool:
+        """Whether this 429 is the team's ceiling of jobs running at once (it provably created no job)."""
+        return self.action_limit is not None
 
 
 class ScenarioServerError(ScenarioAPIError):
@@ -118,7 +156,24 @@ class SubmissionOutcomeUnknownError(ScenarioError):
         )
 
 
-class AmbiguousSubmissionError(ScenarioError):
+class DryRunIgnoredError(ScenarioPermanentError):
+    """A dry run (``?dryRun=true``) was answered like a real submission: a job may exist and be billed.
+
+    Permanent: another attempt would pay again. Nothing more is submitted.
+    """
+
+    def __init__(self, *, model_id: str, status_code: int, job_id: object) -> None:
+        self.model_id = model_id
+        self.job_id = job_id if isinstance(job_id, str) else None
+        what = f"a job ({self.job_id})" if self.job_id else "no estimate"
+        super().__init__(
+            f"The cost estimate (dry run) of {model_id} was answered with HTTP {status_code} and {what}, "
+            "not HTTP 269 with an estimate: the API ignored the dry run, so a job may have been created "
+            "and billed. Nothing more was submitted; check the project's jobs in the Scenario app."
+        )
+
+
+class AmbiguousSubmissionError(ScenarioPermanentError):
     """Several jobs match a submission whose outcome was unknown; the task cannot tell which is its own."""
 
     def __init__(self, *, job_ids: list[str], key: str) -> None:
@@ -174,7 +229,22 @@ class ScenarioJobTimeoutError(ScenarioJobError):
         )
 
 
-class CostLimitExceededError(ScenarioError):
+class ScenarioWaitError(ScenarioError):
+    """Waiting on a job failed (the API or the network failed too long); the job itself may still run."""
+
+    def __init__(self, *, job_id: str, detail: str) -> None:
+        self.job_id = job_id
+        super().__init__(
+            f"Waiting on Scenario job {job_id} failed: {detail}. The job itself may still be running; "
+            "a retry of this task resumes it."
+        )
+
+
+class ScenarioWaitRefusedError(ScenarioWaitError, ScenarioPermanentError):
+    """Waiting on a job failed for a reason a retry cannot fix (401, 403, 404 while polling)."""
+
+
+class CostLimitExceededError(ScenarioPermanentError):
     """The dry-run estimate is above ``max_creative_units``; nothing was submitted."""
 
     def __init__(self, *, estimate: float, limit: float, model_id: str) -> None:
@@ -201,7 +271,7 @@ class AssetIntegrityError(AssetTransferError):
     """The downloaded bytes do not match the size (or checksum) the API announced."""
 
 
-class DestinationExistsError(AssetTransferError):
+class DestinationExistsError(AssetTransferError, ScenarioPermanentError):
     """The destination object exists and ``if_exists='fail'``."""
 
 

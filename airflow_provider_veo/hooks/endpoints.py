@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Final
 from urllib.parse import quote
 
-from airflow_provider_veo.exceptions import ScenarioAPIError
+from airflow_provider_veo.exceptions import ScenarioProtocolError
 
 CANCEL_ACTION = {"action": "cancel"}
 COMPLETE_ACTION = {"action": "complete"}
@@ -29,13 +29,50 @@ UPLOAD_ACTION = "/uploads/{}/action"
 MODEL = "/models/{}"
 
 
-def unwrap(payload: Any, key: str, *, method: str, path: str, status_code: int) -> Any:
-    """Return ``payload[key]`` or raise a :class:`ScenarioAPIError` naming the unexpected response."""
-    if isinstance(payload, dict) and key in payload and payload[key] is not None:
-        return payload[key]
-    raise ScenarioAPIError(
-        status_code=status_code,
-        reason=f"unexpected response: no {key!r} field in the JSON body",
-        method=method,
-        path=path,
-    )
+DRY_RUN_STATUS: Final = 269
+"""The status of a dry run's answer: an estimate, no job."""
+
+DEFAULT_MAX_PAGES: Final = 100
+"""Most pages a listing reads (100 x 100 jobs) before it is judged endless."""
+
+
+class Pagination:
+    """Follow ``nextPaginationToken`` safely: the token must advance and the pages are capped.
+
+    >>> pages = Pagination(method="GET", path="/jobs", max_pages=3)
+    >>> pages.next_token("t1"), pages.next_token(None)
+    ('t1', None)
+    """
+
+    def __init__(self, *, method: str, path: str, max_pages: int = DEFAULT_MAX_PAGES) -> None:
+        if isinstance(max_pages, bool) or not isinstance(max_pages, int) or max_pages < 1:
+            raise ValueError(f"max_pages must be a positive integer, got {max_pages!r}")
+        self.method = method
+        self.path = path
+        self.max_pages = max_pages
+        self.pages = 1
+        self._seen: set[str] = set()
+
+    def next_token(self, token: str | None) -> str | None:
+        """The token of the next page to read, ``None`` when the listing is over."""
+        if not token:
+            return None
+        if token in self._seen:
+            raise ScenarioProtocolError(
+                method=self.method,
+                path=self.path,
+                field="nextPaginationToken",
+                value=repr(token[:80]),
+                problem="the pagination token did not advance (the listing would never end)",
+            )
+        if self.pages >= self.max_pages:
+            raise ScenarioProtocolError(
+                method=self.method,
+                path=self.path,
+                field="nextPaginationToken",
+                value=repr(token[:80]),
+                problem=f"still more pages after {self.max_pages}; refusing to read an endless listing",
+            )
+        self._seen.add(token)
+        self.pages += 1
+        return token

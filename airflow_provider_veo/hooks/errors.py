@@ -14,6 +14,7 @@ from typing import Any
 from airflow_provider_veo.exceptions import (
     ScenarioAPIError,
     ScenarioAuthenticationError,
+    ScenarioConflictError,
     ScenarioInvalidRequestError,
     ScenarioNotFoundError,
     ScenarioPermissionError,
@@ -22,14 +23,14 @@ from airflow_provider_veo.exceptions import (
 )
 
 REDACTED = "***"
-_MAX_TEXT = 500
+MAX_TEXT = 500
 
 _CLASS_BY_STATUS: dict[int, type[ScenarioAPIError]] = {
     400: ScenarioInvalidRequestError,
     401: ScenarioAuthenticationError,
     403: ScenarioPermissionError,
     404: ScenarioNotFoundError,
-    409: ScenarioInvalidRequestError,
+    409: ScenarioConflictError,
     422: ScenarioInvalidRequestError,
 }
 
@@ -41,9 +42,16 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-def _parse_body(body: bytes) -> tuple[str | None, str | None, dict[str, Any]]:
-    """Return ``(reason, hint, details)`` from a ``{"reason", "hint", "details"}`` body or plain text."""
-    text = body.decode("utf-8", errors="replace").strip()
+def truncate(text: str, limit: int = MAX_TEXT) -> str:
+    """``text`` cut to ``limit`` characters (marked with an ellipsis). Redact before truncating: a
+    secret crossing the cut would otherwise leave a prefix behind."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _parse_body(body: bytes, secrets: tuple[str, ...]) -> tuple[str | None, str | None, dict[str, Any]]:
+    """Return ``(reason, hint, details)`` from a ``{"reason", "hint", "details"}`` body or plain text,
+    every string redacted (whole) and then truncated."""
+    text = redact(body.decode("utf-8", errors="replace").strip(), secrets)
     try:
         payload = json.loads(text) if text else None
     except ValueError:
@@ -53,11 +61,11 @@ def _parse_body(body: bytes) -> tuple[str | None, str | None, dict[str, Any]]:
         hint = payload.get("hint")
         details = payload.get("details")
         return (
-            str(reason) if reason else None,
-            str(hint) if hint else None,
+            truncate(str(reason)) if reason else None,
+            truncate(str(hint)) if hint else None,
             details if isinstance(details, dict) else {},
         )
-    return (text[:_MAX_TEXT] or None), None, {}
+    return (truncate(text) or None), None, {}
 
 
 def api_error(
@@ -71,14 +79,14 @@ def api_error(
 ) -> ScenarioAPIError:
     """Build the exception for an error response (401, 403, 404, 400/409/422, 429, 5xx, other)."""
     secrets = tuple(secrets)
-    reason, hint, details = _parse_body(body)
+    reason, hint, details = _parse_body(body, secrets)
     common: dict[str, Any] = {
         "status_code": status_code,
-        "reason": redact(reason or f"HTTP {status_code} without an error message", secrets),
+        "reason": reason or f"HTTP {status_code} without an error message",
         "method": method,
         "path": path,
-        "hint": redact(hint, secrets) if hint else None,
-        "details": json.loads(redact(json.dumps(details), secrets)) if details else None,
+        "hint": hint,
+        "details": details or None,
     }
     if status_code == 429:
         return ScenarioRateLimitError(retry_after=retry_after, **common)

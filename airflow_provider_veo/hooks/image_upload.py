@@ -13,7 +13,6 @@ import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, cast
 
@@ -50,21 +49,6 @@ _EXTENSIONS = {
     "image/heic": ".heic",
 }
 _SNIFF_BYTES = 512
-
-
-class UploadStatus(str, Enum):
-    """Statuses of a ``/uploads`` object."""
-
-    PENDING = "pending"
-    VALIDATING = "validating"
-    VALIDATED = "validated"
-    IMPORTED = "imported"
-    COMPLETE = "complete"
-    FAILED = "failed"
-
-    @property
-    def is_done(self) -> bool:
-        return self in {UploadStatus.IMPORTED, UploadStatus.COMPLETE}
 
 
 def sniff_content_type(head: bytes) -> str | None:

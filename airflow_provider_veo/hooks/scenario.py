@@ -15,11 +15,13 @@ from airflow.sdk.log import mask_secret
 from requests.auth import AuthBase
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
+from airflow_provider_veo import log_redaction
 from airflow_provider_veo.exceptions import (
-    ScenarioAPIError,
+    DryRunIgnoredError,
     ScenarioAuthenticationError,
     ScenarioError,
     ScenarioPermissionError,
+    ScenarioProtocolError,
     ScenarioUploadError,
     SubmissionOutcomeUnknownError,
 )
@@ -32,32 +34,54 @@ from airflow_provider_veo.hooks.connection_settings import (
     missing_connection,
     resolve_settings,
 )
-from airflow_provider_veo.hooks.endpoints import api_path, unwrap
+from airflow_provider_veo.hooks.endpoints import DEFAULT_MAX_PAGES, DRY_RUN_STATUS, Pagination, api_path
 from airflow_provider_veo.hooks.image_upload import (
     SMALL_UPLOAD_LIMIT,
     ImageSource,
-    UploadStatus,
     image_source,
     plan_parts,
     read_exactly,
 )
-from airflow_provider_veo.hooks.retry_policy import RetriedCall, RetryPolicy
+from airflow_provider_veo.hooks.responses import (
+    ERROR_BODY_BYTES,
+    MAX_JSON_BYTES,
+    M,
+    check_id,
+    decode_json,
+    parse,
+    parse_job,
+    too_large,
+)
+from airflow_provider_veo.hooks.retry_policy import GiveUp, RetriedCall, Retry, RetryPolicy, request_timeout
+from airflow_provider_veo.models.api import (
+    CostEstimate,
+    DownloadUrl,
+    Job,
+    JobsPage,
+    ModelInfo,
+    RunModelResponse,
+    ScenarioAsset,
+    Upload,
+    UploadStatus,
+)
+
+log_redaction.install()
 
 
 class _BasicAuth(AuthBase):
     """Adds the precomputed ``Authorization: Basic`` header to requests under the API root only.
 
-    A CDN or storage URL fetched through the same session never receives the credentials.
-    Its repr shows nothing secret.
+    The request's origin (scheme, IDNA host, port) is compared with the API root's, so neither an
+    upper-case nor an internationalised host name loses the header, and a CDN or storage URL fetched
+    through the same session never receives the credentials. Its repr shows nothing secret.
     """
 
-    def __init__(self, authorization: str, api_root: str) -> None:
-        self._authorization = authorization
-        self._prefix = api_root.rstrip("/") + "/"
+    def __init__(self, settings: ScenarioConnectionSettings) -> None:
+        self._settings = settings
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        if (request.url or "").startswith(self._prefix):
-            request.headers["Authorization"] = self._authorization
+        if self._settings.is_api_url(request.url or ""):
+            request.headers["Authorization"] = self._settings.authorization
         return request
 
     def __repr__(self) -> str:
@@ -67,6 +91,19 @@ class _BasicAuth(AuthBase):
 def _no_auth(request: requests.PreparedRequest) -> requests.PreparedRequest:
     """Per-request override of the session's auth, for presigned URLs (which must get no credentials)."""
     return request
+
+
+def read_capped(response: requests.Response, limit: int = ERROR_BODY_BYTES) -> bytes:
+    """At most ``limit`` bytes of a (streamed) error body: enough for a reason, never a flood."""
+    body = bytearray()
+    try:
+        for chunk in response.iter_content(16 * 1024):
+            body += chunk
+            if len(body) >= limit:
+                break
+    except requests.RequestException:
+        pass  # an error body cut short still names the status
+    return bytes(body[:limit])
 
 
 def _never_sent(exc: requests.RequestException) -> bool:
@@ -95,12 +132,16 @@ class ScenarioHook(ScenarioBaseHook):
     no job can have been created (HTTP 429, or the connection could not be opened); after a timeout,
     a dropped connection or a 5xx it raises :class:`SubmissionOutcomeUnknownError` instead.
 
+    Every answer is parsed into a typed model (:mod:`airflow_provider_veo.models.api`); one that
+    cannot be trusted raises :class:`ScenarioProtocolError` naming the field. Redirects are never
+    followed and JSON answers are capped at :data:`~airflow_provider_veo.hooks.responses.MAX_JSON_BYTES`.
+
     .. code-block:: python
 
         hook = ScenarioHook(scenario_conn_id="scenario_default")
         cost = hook.estimate_cost("model_veo3-1", {"prompt": "a red fox", "generateAudio": True})
-        job = hook.run_model("model_veo3-1", {"prompt": "a red fox", "generateAudio": True})["job"]
-        print(hook.get_job(job["jobId"])["status"])
+        job = hook.run_model("model_veo3-1", {"prompt": "a red fox", "generateAudio": True}).job
+        print(hook.get_job(job.job_id).status)
 
     :param scenario_conn_id: the Airflow connection id.
     :param project_id: Scenario project, sent as ``projectId`` on every call; overrides the
@@ -157,7 +198,7 @@ class ScenarioHook(ScenarioBaseHook):
     def session(self) -> requests.Session:
         """The hook's HTTP session: connection reuse, User-Agent, and Basic auth for API URLs only."""
         session = requests.Session()
-        session.auth = _BasicAuth(self.settings.authorization, self.settings.base_url)
+        session.auth = _BasicAuth(self.settings)
         session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
         return session
 
@@ -173,7 +214,14 @@ class ScenarioHook(ScenarioBaseHook):
     def test_connection(self) -> tuple[bool, str]:
         """Check the credentials with one cheap authenticated read (``GET /jobs?pageSize=1``)."""
         try:
-            self._call("GET", endpoints.JOBS, params={"pageSize": 1}, policy=RetryPolicy(max_retries=0))
+            self._parse(
+                JobsPage,
+                None,
+                "GET",
+                endpoints.JOBS,
+                params={"pageSize": 1},
+                policy=RetryPolicy(max_retries=0),
+            )
         except (ScenarioAuthenticationError, ScenarioPermissionError) as exc:
             return False, f"The Scenario API rejected the credentials (HTTP {exc.status_code}): {exc.reason}"
         except ScenarioError as exc:
@@ -182,38 +230,49 @@ class ScenarioHook(ScenarioBaseHook):
 
     # --- jobs ---------------------------------------------------------------------------------------
 
-    def run_model(self, model_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    def run_model(self, model_id: str, body: Mapping[str, Any]) -> RunModelResponse:
         """Submit a paid generation: ``POST /generate/custom/{model_id}`` with ``body`` sent verbatim.
 
-        :return: the whole response: ``{"job": {...}, "creativeUnitsCost": ..., ...}``.
+        :return: the parsed answer: ``.job`` (``Job``) and ``.creative_units_cost``.
         :raises SubmissionOutcomeUnknownError: the request may have created a job (timeout, dropped
-            connection or 5xx after sending); it is never retried in that case.
+            connection, 5xx or redirect after sending, or an answer that cannot be trusted); it is
+            never retried in that case.
         """
         method, path = "POST", api_path(endpoints.RUN_MODEL, model_id)
         response = self._send(method, path, json=dict(body), paid_model_id=model_id)
         try:
-            payload = response.json()
-            unwrap(payload, "job", method=method, path=path, status_code=response.status_code)
-        except (ValueError, ScenarioAPIError) as exc:
-            raise SubmissionOutcomeUnknownError(
-                model_id=model_id, cause=f"HTTP {response.status_code} with an unreadable body: {exc}"
-            ) from None
-        return dict(payload)
+            return parse(
+                RunModelResponse,
+                self._json(response, method, path),
+                None,
+                method=method,
+                path=path,
+                secrets=self.settings.secrets,
+            )
+        except ScenarioProtocolError as error:
+            raise SubmissionOutcomeUnknownError(model_id=model_id, cause=str(error)) from None
 
     def estimate_cost(self, model_id: str, body: Mapping[str, Any]) -> float:
-        """Cost in creative units of ``run_model(model_id, body)``, from a dry run (HTTP 269, no job)."""
-        cost = self._call_for(
-            "creativeUnitsCost",
-            "POST",
-            api_path(endpoints.RUN_MODEL, model_id),
-            params={"dryRun": "true"},
-            json=dict(body),
-        )
-        return float(cost)
+        """Cost in creative units of ``run_model(model_id, body)``, from a dry run (HTTP 269, no job).
 
-    def get_job(self, job_id: str) -> dict[str, Any]:
-        """The job object of ``GET /jobs/{job_id}``."""
-        return dict(self._call_for("job", "GET", api_path(endpoints.JOB, job_id)))
+        :raises DryRunIgnoredError: the API answered with a job (HTTP 200): it ignored the dry run.
+        :raises ScenarioProtocolError: the estimate is missing, negative or not a finite number.
+        """
+        method, path = "POST", api_path(endpoints.RUN_MODEL, model_id)
+        response = self._send(method, path, params={"dryRun": "true"}, json=dict(body))
+        payload = self._json(response, method, path)
+        if response.status_code != DRY_RUN_STATUS:
+            job = payload.get("job") if isinstance(payload, dict) else None
+            job_id = job.get("jobId") if isinstance(job, dict) else None
+            raise DryRunIgnoredError(model_id=model_id, status_code=response.status_code, job_id=job_id)
+        estimate = parse(CostEstimate, payload, None, method=method, path=path, secrets=self.settings.secrets)
+        return estimate.creative_units_cost
+
+    def get_job(self, job_id: str, *, deadline: float | None = None) -> Job:
+        """The job of ``GET /jobs/{job_id}``; retries never wait past ``deadline`` (epoch seconds)."""
+        method, path = "GET", api_path(endpoints.JOB, job_id)
+        payload = self._json(self._send(method, path, deadline=deadline), method, path)
+        return parse_job(payload, job_id, method=method, path=path, secrets=self.settings.secrets)
 
     def list_jobs(
         self,
@@ -222,13 +281,16 @@ class ScenarioHook(ScenarioBaseHook):
         created_after: str | None = None,
         updated_after: str | None = None,
         page_size: int | None = None,
-    ) -> Iterator[dict[str, Any]]:
+        max_pages: int = DEFAULT_MAX_PAGES,
+    ) -> Iterator[Job]:
         """Iterate over the project's jobs (newest first), following ``nextPaginationToken``.
 
         :param status: only jobs in this status (a ``JobStatus`` or its value).
         :param created_after: only jobs created after this ISO 8601 timestamp.
         :param updated_after: only jobs updated after this ISO 8601 timestamp.
         :param page_size: jobs per request (1-100; the API's default is 50).
+        :param max_pages: most pages read; a listing that goes on longer, or whose pagination token
+            does not advance, raises :class:`ScenarioProtocolError` instead of looping.
         """
         params: dict[str, Any] = {
             "status": status,
@@ -236,24 +298,26 @@ class ScenarioHook(ScenarioBaseHook):
             "updatedAfter": updated_after,
             "pageSize": page_size,
         }
+        pages = Pagination(method="GET", path=endpoints.JOBS, max_pages=max_pages)
         while True:
-            response = self._send("GET", endpoints.JOBS, params=params)
-            payload = self._json(response, "GET", endpoints.JOBS)
-            yield from unwrap(
-                payload, "jobs", method="GET", path=endpoints.JOBS, status_code=response.status_code
+            payload = self._json(self._send("GET", endpoints.JOBS, params=params), "GET", endpoints.JOBS)
+            page = parse(
+                JobsPage, payload, None, method="GET", path=endpoints.JOBS, secrets=self.settings.secrets
             )
-            token = payload.get("nextPaginationToken")
-            if not token:
+            yield from page.jobs
+            token = pages.next_token(page.next_pagination_token)
+            if token is None:
                 return
             params["paginationToken"] = token
 
-    def cancel_job(self, job_id: str) -> dict[str, Any]:
+    def cancel_job(self, job_id: str) -> Job:
         """Ask the API to cancel a job; returns the job.
 
         :raises ScenarioInvalidRequestError: the API refuses (e.g. a job type that cannot be canceled).
         """
-        path = api_path(endpoints.JOB_ACTION, job_id)
-        return dict(self._call_for("job", "POST", path, json=endpoints.CANCEL_ACTION))
+        method, path = "POST", api_path(endpoints.JOB_ACTION, job_id)
+        payload = self._json(self._send(method, path, json=endpoints.CANCEL_ACTION), method, path)
+        return parse_job(payload, job_id, method=method, path=path, secrets=self.settings.secrets)
 
     def job_url(self, job_id: str) -> str:
         """Link to the job in the Scenario web app (``web_url`` extra, default https://app.scenario.com)."""
@@ -261,17 +325,21 @@ class ScenarioHook(ScenarioBaseHook):
 
     # --- assets and models --------------------------------------------------------------------------
 
-    def get_asset(self, asset_id: str) -> dict[str, Any]:
-        """The asset object of ``GET /assets/{asset_id}`` (its ``url`` is a signed, expiring CDN URL)."""
-        return dict(self._call_for("asset", "GET", api_path(endpoints.ASSET, asset_id)))
+    def get_asset(self, asset_id: str) -> ScenarioAsset:
+        """The asset of ``GET /assets/{asset_id}`` (its ``url`` is a signed, expiring CDN URL)."""
+        method, path = "GET", api_path(endpoints.ASSET, asset_id)
+        asset = self._parse(ScenarioAsset, "asset", method, path)
+        check_id(asset.id, asset_id, field="asset.id", method=method, path=path)
+        return asset
 
     def get_download_url(self, asset_id: str) -> str:
         """A freshly signed URL of the asset's original file (``POST /assets/{asset_id}/download``)."""
-        return str(self._call_for("url", "POST", api_path(endpoints.ASSET_DOWNLOAD, asset_id), json={}))
+        method, path = "POST", api_path(endpoints.ASSET_DOWNLOAD, asset_id)
+        return self._parse(DownloadUrl, None, method, path, json={}).url
 
-    def get_model(self, model_id: str) -> dict[str, Any]:
-        """The model object of ``GET /models/{model_id}`` (``inputs``, ``performanceStats``, ...)."""
-        return dict(self._call_for("model", "GET", api_path(endpoints.MODEL, model_id)))
+    def get_model(self, model_id: str) -> ModelInfo:
+        """The model of ``GET /models/{model_id}`` (``inputs``, ``performanceStats``, ...)."""
+        return self._parse(ModelInfo, "model", "GET", api_path(endpoints.MODEL, model_id))
 
     def upload_image(self, source: str | os.PathLike[str] | bytes, *, name: str | None = None) -> str:
         """Upload an image and return its asset id (to use as ``image``, ``lastFrameImage``, ...).
@@ -287,15 +355,16 @@ class ScenarioHook(ScenarioBaseHook):
         if image.size < SMALL_UPLOAD_LIMIT:
             with image.open() as stream:
                 encoded = base64.b64encode(stream.read()).decode("ascii")
-            asset = self._call_for(
-                "asset", "POST", endpoints.ASSETS, json={"name": image.name, "image": encoded}
+            asset = self._parse(
+                ScenarioAsset, "asset", "POST", endpoints.ASSETS, json={"name": image.name, "image": encoded}
             )
-            return str(asset["id"])
+            return asset.id
         return self._multipart_upload(image)
 
     def _multipart_upload(self, image: ImageSource) -> str:
         part_size, part_count = plan_parts(image.size)
-        upload = self._call_for(
+        upload = self._parse(
+            Upload,
             "upload",
             "POST",
             endpoints.UPLOADS,
@@ -307,59 +376,53 @@ class ScenarioHook(ScenarioBaseHook):
                 "parts": part_count,
             },
         )
-        upload_id = str(upload["id"])
-        parts = sorted(upload["parts"], key=lambda part: int(part["number"]))
         with image.open() as stream:
-            for part in parts:
-                label = f"upload {upload_id} part {part['number']}"
-                self._send(
-                    "PUT", label, url=part["url"], data=read_exactly(stream, part_size), presigned=True
-                )
-        self._call("POST", api_path(endpoints.UPLOAD_ACTION, upload_id), json=endpoints.COMPLETE_ACTION)
-        return self._wait_for_upload(upload_id)
+            for part in sorted(upload.parts, key=lambda part: part.number):
+                label = f"upload {upload.id} part {part.number}"
+                self._send("PUT", label, presigned_url=part.url, data=read_exactly(stream, part_size))
+        self._send("POST", api_path(endpoints.UPLOAD_ACTION, upload.id), json=endpoints.COMPLETE_ACTION)
+        return self._wait_for_upload(upload.id)
 
     def _wait_for_upload(self, upload_id: str) -> str:
         deadline = time.monotonic() + self.upload_timeout
         while True:
-            upload = self._call_for("upload", "GET", api_path(endpoints.UPLOAD, upload_id))
-            status = UploadStatus(upload["status"])
-            if status is UploadStatus.FAILED:
+            upload = self._parse(Upload, "upload", "GET", api_path(endpoints.UPLOAD, upload_id))
+            if upload.status is UploadStatus.FAILED:
                 raise ScenarioUploadError(
-                    f"Upload {upload_id} failed: {upload.get('errorMessage') or 'no error message given'}"
+                    f"Upload {upload_id} failed: {upload.error_message or 'no error message given'}"
                 )
-            if upload.get("entityId"):
-                return str(upload["entityId"])
-            if status.is_done:
+            if upload.entity_id:
+                return upload.entity_id
+            if upload.status.is_done:
                 raise ScenarioUploadError(
-                    f"Upload {upload_id} is {status.value} but names no asset (entityId)"
+                    f"Upload {upload_id} is {upload.status.value} but names no asset (entityId)"
                 )
             if time.monotonic() >= deadline:
                 raise ScenarioUploadError(
                     f"Upload {upload_id} was not imported within {self.upload_timeout:g} s "
-                    f"(status {status.value})"
+                    f"(status {upload.status.value})"
                 )
             time.sleep(self.upload_poll_interval)
 
     # --- HTTP ---------------------------------------------------------------------------------------
 
-    def _call_for(self, key: str, method: str, path: str, **kwargs: Any) -> Any:
-        """Call the API and return the ``key`` field of the JSON response."""
-        response = self._send(method, path, **kwargs)
-        payload = self._json(response, method, path)
-        return unwrap(payload, key, method=method, path=path, status_code=response.status_code)
+    def _parse(self, model: type[M], key: str | None, method: str, path: str, **kwargs: Any) -> M:
+        """Call the API and parse its answer (or its ``key`` field) as ``model``."""
+        payload = self._json(self._send(method, path, **kwargs), method, path)
+        return parse(model, payload, key, method=method, path=path, secrets=self.settings.secrets)
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        """Call the API and return the decoded JSON response."""
-        return self._json(self._send(method, path, **kwargs), method, path)
-
-    @staticmethod
-    def _json(response: requests.Response, method: str, path: str) -> Any:
-        try:
-            return response.json()
-        except ValueError:
-            raise ScenarioAPIError(
-                status_code=response.status_code, reason="the response is not JSON", method=method, path=path
-            ) from None
+    def _json(self, response: requests.Response, method: str, path: str) -> Any:
+        """The decoded JSON body, read at most :data:`MAX_JSON_BYTES` (a larger body is not read)."""
+        with response:
+            length = response.headers.get("Content-Length", "")
+            if length.isdigit() and int(length) > MAX_JSON_BYTES:
+                raise too_large(method=method, path=path)
+            body = bytearray()
+            for chunk in response.iter_content(64 * 1024):
+                body += chunk
+                if len(body) > MAX_JSON_BYTES:
+                    raise too_large(method=method, path=path)
+        return decode_json(bytes(body), method=method, path=path, secrets=self.settings.secrets)
 
     def _send(
         self,
@@ -369,18 +432,24 @@ class ScenarioHook(ScenarioBaseHook):
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         data: bytes | None = None,
-        url: str | None = None,
-        presigned: bool = False,
+        presigned_url: str | None = None,
         paid_model_id: str | None = None,
         policy: RetryPolicy | None = None,
+        deadline: float | None = None,
     ) -> requests.Response:
-        """Send one request with the retry rules; return the successful (< 400) response.
+        """Send one request with the retry rules; return the successful (2xx) response, unread.
 
-        ``path`` is relative to the API root (it also labels errors and logs). ``url`` replaces the
-        API URL for a ``presigned`` request, which gets no credentials and no ``projectId``.
+        ``path`` is relative to the API root (it also labels errors and logs). ``presigned_url``
+        replaces the API URL: that request gets no credentials and no ``projectId``.
         ``paid_model_id`` marks the paid submission: retried only when no job can exist.
+        Redirects are never followed. Retries never wait past ``deadline`` (epoch seconds).
         """
         settings = self.settings
+        if settings.insecure:
+            self.log.warning(
+                "The Scenario connection %r sends its credentials over plain http (allow_insecure_http)",
+                self.scenario_conn_id,
+            )
         call = RetriedCall(
             policy=policy or self.retry_policy,
             method=method,
@@ -388,27 +457,41 @@ class ScenarioHook(ScenarioBaseHook):
             base_url=settings.base_url,
             secrets=settings.secrets,
             paid_model_id=paid_model_id,
+            deadline=deadline,
         )
         attempt = 0
         while True:
             try:
                 response = self.session.request(
                     method,
-                    url if presigned and url else settings.base_url + path,
-                    params=None if presigned else settings.query(params),
+                    presigned_url or settings.base_url + path,
+                    params=None if presigned_url else settings.query(params),
                     json=json,
                     data=data,
-                    auth=_no_auth if presigned else None,
-                    timeout=(settings.connect_timeout, settings.timeout),
+                    auth=_no_auth if presigned_url else None,
+                    timeout=(settings.connect_timeout, request_timeout(settings.timeout, deadline)),
+                    allow_redirects=False,
+                    stream=True,
                 )
             except requests.RequestException as exc:
-                decision = call.after_transport_error(attempt, exc, never_sent=_never_sent(exc))
+                decision: Retry | GiveUp = call.after_transport_error(
+                    attempt, exc, never_sent=_never_sent(exc)
+                )
             else:
-                if response.status_code < 400:
+                if response.status_code < 300:
                     self.log.debug("%s %s -> HTTP %s", method, path, response.status_code)
                     return response
-                decision = call.after_error_response(
-                    attempt, status_code=response.status_code, headers=response.headers, body=response.content
-                )
+                with response:
+                    if response.status_code < 400:
+                        decision = call.after_redirect(
+                            status_code=response.status_code, location=response.headers.get("Location")
+                        )
+                    else:
+                        decision = call.after_error_response(
+                            attempt,
+                            status_code=response.status_code,
+                            headers=response.headers,
+                            body=read_capped(response),
+                        )
             time.sleep(self._delay_or_raise(call, attempt, decision))
             attempt += 1

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -13,7 +13,7 @@ import aiohttp
 from airflow.sdk.exceptions import AirflowNotFoundException
 from airflow.sdk.log import amask_secret
 
-from airflow_provider_veo.exceptions import ScenarioAPIError
+from airflow_provider_veo import log_redaction
 from airflow_provider_veo.hooks import endpoints
 from airflow_provider_veo.hooks.base import ScenarioBaseHook
 from airflow_provider_veo.hooks.connection_settings import (
@@ -23,11 +23,22 @@ from airflow_provider_veo.hooks.connection_settings import (
     missing_connection,
     resolve_settings,
 )
-from airflow_provider_veo.hooks.endpoints import api_path, unwrap
-from airflow_provider_veo.hooks.retry_policy import RetriedCall
+from airflow_provider_veo.hooks.endpoints import api_path
+from airflow_provider_veo.hooks.responses import (
+    ERROR_BODY_BYTES,
+    MAX_JSON_BYTES,
+    decode_json,
+    parse,
+    parse_job,
+    too_large,
+)
+from airflow_provider_veo.hooks.retry_policy import GiveUp, RetriedCall, Retry, request_timeout
+from airflow_provider_veo.models.api import Job, JobsPage
 
 POOL_LIMIT = 100
 """Most TCP connections the shared session opens at once (per event loop)."""
+
+log_redaction.install()
 
 
 @dataclass
@@ -75,7 +86,8 @@ class ScenarioAsyncHook(ScenarioBaseHook):
     ``await BaseHook.aget_connection()``; nothing here blocks the loop.
 
     Transient failures (connection errors, timeouts, 408, 429 honouring ``Retry-After``, 5xx) are
-    retried ``max_retries`` times with exponential backoff and jitter.
+    retried ``max_retries`` times with exponential backoff and jitter, never past the caller's
+    ``deadline``. Answers are parsed into the same typed models as the sync hook's.
 
     .. code-block:: python
 
@@ -149,20 +161,46 @@ class ScenarioAsyncHook(ScenarioBaseHook):
             raise RuntimeError(f"Use {type(self).__name__} inside `async with`")
         return self._shared.session
 
-    async def get_job(self, job_id: str) -> dict[str, Any]:
-        """The job object of ``GET /jobs/{job_id}`` (same as ``ScenarioHook.get_job``)."""
-        return dict(await self._call_for("job", "GET", api_path(endpoints.JOB, job_id)))
+    async def get_job(self, job_id: str, *, deadline: float | None = None) -> Job:
+        """The job of ``GET /jobs/{job_id}`` (same as ``ScenarioHook.get_job``).
 
-    async def cancel_job(self, job_id: str) -> dict[str, Any]:
+        Retries never wait past ``deadline`` (epoch seconds).
+        """
+        method, path = "GET", api_path(endpoints.JOB, job_id)
+        payload = await self._request(method, path, deadline=deadline)
+        return parse_job(payload, job_id, method=method, path=path, secrets=self._secrets)
+
+    async def list_jobs_page(self, params: Mapping[str, Any], *, deadline: float | None = None) -> JobsPage:
+        """One page of ``GET /jobs`` for these query parameters (camelCase, e.g. ``updatedAfter``)."""
+        payload = await self._request("GET", endpoints.JOBS, params=params, deadline=deadline)
+        return parse(JobsPage, payload, None, method="GET", path=endpoints.JOBS, secrets=self._secrets)
+
+    async def cancel_job(self, job_id: str) -> Job:
         """Ask the API to cancel a job; returns the job (``ScenarioInvalidRequestError`` if refused).
 
         Retried like a read: repeating a cancel cannot create or bill anything.
         """
-        path = api_path(endpoints.JOB_ACTION, job_id)
-        return dict(await self._call_for("job", "POST", path, json_body=endpoints.CANCEL_ACTION))
+        method, path = "POST", api_path(endpoints.JOB_ACTION, job_id)
+        payload = await self._request(method, path, json_body=endpoints.CANCEL_ACTION)
+        return parse_job(payload, job_id, method=method, path=path, secrets=self._secrets)
 
-    async def _call_for(self, key: str, method: str, path: str, *, json_body: Any = None) -> Any:
-        """Call the API with the retry rules and return the ``key`` field of the JSON response."""
+    @property
+    def _secrets(self) -> tuple[str, ...]:
+        return self._settings.secrets if self._settings is not None else ()
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        deadline: float | None = None,
+    ) -> Any:
+        """Call the API with the retry rules and return the decoded JSON answer.
+
+        Redirects are never followed; the body is read at most :data:`MAX_JSON_BYTES`.
+        """
         session = self.session
         settings = self._settings
         assert settings is not None  # set by __aenter__, before the session
@@ -172,31 +210,38 @@ class ScenarioAsyncHook(ScenarioBaseHook):
             path=path,
             base_url=settings.base_url,
             secrets=settings.secrets,
+            deadline=deadline,
         )
-        timeout = aiohttp.ClientTimeout(total=settings.timeout, sock_connect=settings.connect_timeout)
         attempt = 0
         while True:
+            timeout = aiohttp.ClientTimeout(
+                total=request_timeout(settings.timeout, deadline), sock_connect=settings.connect_timeout
+            )
             try:
                 async with session.request(
                     method,
                     settings.base_url + path,
-                    params=settings.query(),
+                    params=settings.query(params),
                     json=json_body,
                     headers={"Authorization": settings.authorization},
                     timeout=timeout,
+                    allow_redirects=False,
                 ) as response:
-                    status, headers, body = response.status, response.headers, await response.read()
+                    status, headers = response.status, response.headers
+                    limit = MAX_JSON_BYTES if status < 300 else ERROR_BODY_BYTES
+                    body = await response.content.read(limit + 1)
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                decision = call.after_transport_error(attempt, exc)
+                decision: Retry | GiveUp = call.after_transport_error(attempt, exc)
             else:
+                if status < 300:
+                    if len(body) > MAX_JSON_BYTES:
+                        raise too_large(method=method, path=path)
+                    return decode_json(body, method=method, path=path, secrets=settings.secrets)
                 if status < 400:
-                    try:
-                        payload = json.loads(body)
-                    except ValueError:
-                        raise ScenarioAPIError(
-                            status_code=status, reason="the response is not JSON", method=method, path=path
-                        ) from None
-                    return unwrap(payload, key, method=method, path=path, status_code=status)
-                decision = call.after_error_response(attempt, status_code=status, headers=headers, body=body)
+                    decision = call.after_redirect(status_code=status, location=headers.get("Location"))
+                else:
+                    decision = call.after_error_response(
+                        attempt, status_code=status, headers=headers, body=body[:ERROR_BODY_BYTES]
+                    )
             await asyncio.sleep(self._delay_or_raise(call, attempt, decision))
             attempt += 1

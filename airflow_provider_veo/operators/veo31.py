@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import itertools
+import math
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.sdk import BaseOperator, conf
 
 from airflow_provider_veo.exceptions import (
-    AmbiguousSubmissionError,
     CostLimitExceededError,
-    ScenarioAPIError,
+    InvalidParameterError,
     ScenarioError,
-    ScenarioNotFoundError,
+    ScenarioRateLimitError,
 )
 from airflow_provider_veo.hooks.scenario import ScenarioHook
 from airflow_provider_veo.links.scenario_job import JOB_URL_XCOM_KEY, ScenarioJobLink
@@ -33,6 +32,7 @@ from airflow_provider_veo.models.veo31 import (
     Veo31Rules,
 )
 from airflow_provider_veo.operators.image_inputs import ImageInput, resolve_image
+from airflow_provider_veo.operators.paid_submission import PaidSubmission, StateStore
 from airflow_provider_veo.operators.veo31_parameters import (
     VEO31_PARAMETERS,
     known_at_parse_time,
@@ -40,13 +40,7 @@ from airflow_provider_veo.operators.veo31_parameters import (
     veo31_request,
 )
 from airflow_provider_veo.triggers.job_complete import JobCompleteTrigger
-from airflow_provider_veo.triggers.job_event import (
-    JobEvent,
-    JobResult,
-    format_cost,
-    job_status,
-    validate_job_event,
-)
+from airflow_provider_veo.triggers.job_event import JobEvent, JobResult, format_cost, validate_job_event
 from airflow_provider_veo.triggers.job_polling import (
     CANCEL_REQUEST_RETRIES,
     CANCEL_TIMEOUT,
@@ -56,12 +50,12 @@ from airflow_provider_veo.triggers.job_polling import (
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-    from airflow.sdk.execution_time.context import TaskStateStoreAccessor
 
 JOB_ID_XCOM_KEY = "job_id"
 """XCom key of the submitted job's id, pushed before any waiting."""
 
-MAX_JOBS_SCANNED = 1000
+MAX_CEILING_DELAY = 600.0
+"""Longest single wait for the team's parallel-job ceiling, whatever ``Retry-After`` says."""
 
 
 class Veo31GenerateOperator(BaseOperator):
@@ -222,6 +216,7 @@ class Veo31GenerateOperator(BaseOperator):
         )
         self.veo31_rules = DEFAULT_RULES if veo31_rules is None else veo31_rules
         self.job_id: str | None = None
+        self._submit_deadline: float | None = None
         veo31_request(known_at_parse_time(self._parameters()), self.veo31_rules)  # templated: in execute()
 
     @cached_property
@@ -243,21 +238,27 @@ class Veo31GenerateOperator(BaseOperator):
                 "No task_state_store in the task context: a retry of this task cannot resume its job "
                 "and would submit (and pay for) a new one."
             )
-        fingerprint = request_fingerprint(self.model_id, request)
-        job_id, succeeded = self._recorded_job(store, fingerprint)
-        if job_id is None:
-            job_id = self._submit(request, store, fingerprint)
+        submission = self._submission(store, request_fingerprint(self.model_id, request))
+        job = submission.recorded_job()
+        job_id = job.job_id if job is not None else self._submit(context, submission, request)
         self.job_id = job_id
         context["ti"].xcom_push(key=JOB_ID_XCOM_KEY, value=job_id)
         context["ti"].xcom_push(key=JOB_URL_XCOM_KEY, value=self.hook.job_url(job_id))
 
         if not self.wait_for_completion:
             return job_id
-        if succeeded is not None:
-            return self._finish(succeeded)
+        if job is not None and job.status is JobStatus.SUCCESS:
+            return self._finish(JobEvent.from_terminal_job(job))
         if self.deferrable:
             return self._defer(job_id)
         return self._wait(job_id)
+
+    def execute_after_ceiling(
+        self, context: Context, event: dict[str, Any] | None = None, *, submit_deadline: float
+    ) -> str | JobResult:
+        """Resume after waiting (deferred) for the team's parallel-job ceiling: submit again."""
+        self._submit_deadline = submit_deadline
+        return self.execute(context)
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> JobResult:
         """Resume after :class:`JobCompleteTrigger` fired; everything needed comes in the event."""
@@ -293,130 +294,66 @@ class Veo31GenerateOperator(BaseOperator):
         hook.settings = dataclasses.replace(settings, timeout=min(settings.timeout, self.cancel_timeout))
         return hook
 
-    def _recorded_job(
-        self, store: TaskStateStoreAccessor | None, fingerprint: str
-    ) -> tuple[str | None, JobEvent | None]:
-        """The job to resume instead of submitting: ``(job_id, success event if it already succeeded)``."""
-        recorded = store.get(self.job_state_key) if store is not None else None
-        if recorded is None:
-            return None, None
-        if not isinstance(recorded, dict):
-            self.log.warning("Ignoring an unreadable recorded job %r", recorded)
-            return None, None
-        if recorded.get("request_sha256") != fingerprint:
-            self.log.info("The recorded job was submitted with other parameters; submitting a new job")
-            return None, None
-        job_id = recorded.get("job_id")
-        if job_id is None and isinstance(recorded.get("submitted_at"), str):
-            job_id = self._find_unconfirmed_submission(recorded)
-            if job_id is None:
-                return None, None
-            if store is not None:
-                store.set(self.job_state_key, {"job_id": job_id, "request_sha256": fingerprint})
-        if not isinstance(job_id, str):
-            self.log.warning("Ignoring an unreadable recorded job %r", recorded)
-            return None, None
-        try:
-            job = self.hook.get_job(job_id)
-        except ScenarioNotFoundError:
-            self.log.warning("Recorded job %s no longer exists; submitting a new job", job_id)
-            return None, None
-        status = job_status(job)
-        if status is JobStatus.SUCCESS:
-            self.log.info("Job %s recorded by an earlier try already succeeded; not submitting again", job_id)
-            return job_id, JobEvent.from_terminal_job(job, job_id=job_id)
-        if not status.is_terminal:
-            self.log.info(
-                "Resuming job %s (%s) submitted by an earlier try; not submitting again", job_id, status.value
-            )
-            return job_id, None
-        self.log.warning(
-            "Job %s recorded by an earlier try ended with %s; submitting a new job", job_id, status.value
+    def _submission(self, store: StateStore | None, fingerprint: str) -> PaidSubmission:
+        return PaidSubmission(
+            hook=self.hook,
+            store=store,
+            key=self.job_state_key,
+            fingerprint=fingerprint,
+            log=self.log,
+            clock_tolerance=self.submission_clock_tolerance,
         )
-        return None, None
 
-    def _find_unconfirmed_submission(self, recorded: dict[str, Any]) -> str | None:
-        """The job an earlier try's submission created although its outcome was unknown, if any.
+    def _submit(self, context: Context, submission: PaidSubmission, request: Veo31Request) -> str:
+        """Upload the images, check the budget and submit once; wait out the team's job ceiling.
 
-        The earlier try recorded the body and the time right before its ``POST`` and then got no
-        answer (:class:`SubmissionOutcomeUnknownError`). Its job, if the API created one, was created
-        within the request's timeout of that time and its ``metadata.input`` holds every field of the
-        body. Exactly one such job is resumed; none means nothing was created (submit again); several
-        (the same request sent by other tasks at the same moment) cannot be told apart, so the task
-        fails rather than take another task's job or pay twice. The residual risk: if this attempt
-        created nothing while another task sent the very same request within
-        :attr:`submission_clock_tolerance`, that job is adopted (nobody pays twice, but both tasks get
-        the same video); distinct seeds rule it out.
+        A 429 naming the parallel-job limit provably created no job: the submission is sent again
+        after ``Retry-After`` (or ``poll_interval``), within ``timeout`` of the first attempt. In
+        deferrable mode the wait happens in the triggerer (no worker slot held).
         """
-        body = recorded.get("body")
-        if not isinstance(body, dict):
-            return None
-        attempted_at = _parse_utc(str(recorded["submitted_at"]))
-        tolerance = self.submission_clock_tolerance
-        window_end = attempted_at + timedelta(seconds=self.hook.settings.timeout) + tolerance
-        since = attempted_at - tolerance
-        jobs = self.hook.list_jobs(created_after=_format_utc(since), page_size=100)
-        candidates = [
-            str(job["jobId"])
-            for job in itertools.islice(jobs, MAX_JOBS_SCANNED)
-            if _parse_utc(str(job.get("createdAt"))) <= window_end
-            and all(
-                (job.get("metadata", {}).get("input") or {}).get(key) == value for key, value in body.items()
-            )
-        ]
-        if len(candidates) > 1:
-            raise AmbiguousSubmissionError(job_ids=candidates, key=self.job_state_key)
-        if candidates:
-            self.log.warning(
-                "An earlier try's submission (outcome unknown) created job %s; resuming it instead of "
-                "paying for a new one",
-                candidates[0],
-            )
-            return candidates[0]
-        self.log.warning(
-            "An earlier try's submission (outcome unknown) created no job around %s; submitting again",
-            recorded["submitted_at"],
-        )
-        return None
-
-    def _submit(self, request: Veo31Request, store: TaskStateStoreAccessor | None, fingerprint: str) -> str:
-        """Submit once, recording the attempt before the paid call and the job id right after it."""
         body = self._upload_images(request).to_api_body()
-        if self.max_creative_units is not None:
-            estimate = self.hook.estimate_cost(self.model_id, body)
-            if estimate > self.max_creative_units:
-                raise CostLimitExceededError(
-                    estimate=estimate, limit=self.max_creative_units, model_id=self.model_id
+        self._check_budget(body)
+        deadline = self._submit_deadline or time.time() + self.timeout
+        while True:
+            try:
+                return submission.submit(self.model_id, body)
+            except ScenarioRateLimitError as error:
+                if not error.is_parallel_job_limit:
+                    raise
+                delay = ceiling_delay(error, self.poll_interval)
+                if time.time() + delay > deadline:
+                    raise
+                self.log.warning(
+                    "The team's limit of %s parallel jobs is reached (HTTP 429, nothing was created or "
+                    "billed); submitting again in %.0f s",
+                    error.action_limit,
+                    delay,
                 )
-            self.log.info(
-                "Estimated cost: %g creative units (max_creative_units=%g)", estimate, self.max_creative_units
-            )
-        if store is not None:
-            store.set(
-                self.job_state_key,
-                {
-                    "job_id": None,
-                    "request_sha256": fingerprint,
-                    "submitted_at": _format_utc(datetime.now(timezone.utc)),
-                    "body": body,
-                },
-            )
-        try:
-            response = self.hook.run_model(self.model_id, body)
-        except ScenarioAPIError:
-            if store is not None:  # a definite refusal: no job exists, nothing to look for on retry
-                store.delete(self.job_state_key)
-            raise
-        job_id = str(response["job"]["jobId"])
-        if store is not None:
-            store.set(self.job_state_key, {"job_id": job_id, "request_sha256": fingerprint})
-        self.log.info(
-            "Submitted Scenario job %s to %s; billed %s creative units",
-            job_id,
-            self.model_id,
-            format_cost(response.get("creativeUnitsCost")),
+                if self.deferrable:
+                    self._defer_submission(delay, deadline)
+                time.sleep(delay)
+
+    def _defer_submission(self, delay: float, deadline: float) -> None:
+        from airflow.providers.standard.triggers.temporal import DateTimeTrigger
+
+        self.defer(
+            trigger=DateTimeTrigger(moment=datetime.now(timezone.utc) + timedelta(seconds=delay)),
+            method_name="execute_after_ceiling",
+            kwargs={"submit_deadline": deadline},
         )
-        return job_id
+
+    def _check_budget(self, body: dict[str, Any]) -> None:
+        """Refuse to submit above ``max_creative_units`` (the estimate is a finite number >= 0)."""
+        if self.max_creative_units is None:
+            return
+        estimate = self.hook.estimate_cost(self.model_id, body)
+        if not estimate <= self.max_creative_units:
+            raise CostLimitExceededError(
+                estimate=estimate, limit=self.max_creative_units, model_id=self.model_id
+            )
+        self.log.info(
+            "Estimated cost: %g creative units (max_creative_units=%g)", estimate, self.max_creative_units
+        )
 
     def _upload_images(self, request: Veo31Request) -> Veo31Request:
         """The request with every image input that is not an asset id uploaded and replaced by its id."""
@@ -436,9 +373,9 @@ class Veo31GenerateOperator(BaseOperator):
 
     def _defer(self, job_id: str) -> JobResult:
         job = self.hook.get_job(job_id)
-        if job_status(job).is_terminal:
+        if job.status.is_terminal:
             self.log.info("Job %s already finished; not deferring", job_id)
-            return self._finish(JobEvent.from_terminal_job(job, job_id=job_id))
+            return self._finish(JobEvent.from_terminal_job(job))
         self.defer(
             trigger=JobCompleteTrigger(
                 job_id=job_id,
@@ -452,10 +389,11 @@ class Veo31GenerateOperator(BaseOperator):
         )
 
     def _wait(self, job_id: str) -> JobResult:
-        poller = JobPoller(job_id=job_id, end_time=time.time() + self.timeout, log=self.log)
+        end_time = time.time() + self.timeout
+        poller = JobPoller(job_id=job_id, end_time=end_time, log=self.log)
         while True:
             try:
-                job = self.hook.get_job(job_id)
+                job = self.hook.get_job(job_id, deadline=end_time)
             except ScenarioError as error:
                 event = poller.on_error(error)
             else:
@@ -477,15 +415,20 @@ class Veo31GenerateOperator(BaseOperator):
         return event.result()
 
 
-def _format_utc(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _parse_utc(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+def ceiling_delay(error: ScenarioRateLimitError, poll_interval: float) -> float:
+    """Seconds to wait after the parallel-job ceiling: ``Retry-After``, else the poll interval."""
+    if error.retry_after is not None and error.retry_after > 0:
+        return min(error.retry_after, MAX_CEILING_DELAY)
+    return poll_interval
 
 
 def _positive(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    """``value`` if it is a finite number > 0 (not a bool, not a string), else ``InvalidParameterError``."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise InvalidParameterError(name, value, "must be a finite number greater than 0")
     return float(value)

@@ -12,6 +12,7 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 from airflow.sdk.exceptions import AirflowSensorTimeout
 
 from airflow_provider_veo.exceptions import ScenarioError
+from airflow_provider_veo.hooks.retry_policy import check_delay
 from airflow_provider_veo.hooks.scenario import ScenarioHook
 from airflow_provider_veo.links.scenario_job import JOB_URL_XCOM_KEY, ScenarioJobLink
 from airflow_provider_veo.triggers.job_complete import JobCompleteTrigger
@@ -82,6 +83,8 @@ class ScenarioJobSensor(BaseSensorOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        check_delay("poke_interval", self.poke_interval, allow_zero=False)
+        check_delay("timeout", self.timeout, allow_zero=False)
         if isinstance(max_consecutive_failures, bool) or max_consecutive_failures < 1:
             raise ValueError(f"max_consecutive_failures must be at least 1, got {max_consecutive_failures!r}")
         self.job_id = job_id

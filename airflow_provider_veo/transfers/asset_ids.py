@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_veo.exceptions import AssetTransferError, InvalidParameterError
+from airflow_provider_veo.models.api import Job
 from airflow_provider_veo.models.job import JobStatus
-from airflow_provider_veo.triggers.job_event import job_status
 
 
 def parse_asset_ids(value: list[str] | tuple[str, ...] | str | None) -> list[str]:
@@ -34,20 +33,18 @@ def parse_asset_ids(value: list[str] | tuple[str, ...] | str | None) -> list[str
     return list(dict.fromkeys(items))
 
 
-def job_asset_ids(job: Mapping[str, Any] | None, job_id: str | None) -> list[str]:
+def job_asset_ids(job: Job | None) -> list[str]:
     """The ``metadata.assetIds`` of a succeeded job; ``job`` is ``None`` when no job id was given.
 
     :raises InvalidParameterError: there is no job to take the assets from.
-    :raises AssetTransferError: the job did not succeed, or lists no assets.
+    :raises AssetTransferError: the job did not succeed.
     """
     if job is None:
         raise InvalidParameterError(
             "asset_ids", None, "pass asset_ids, job_id, or both (both rendered empty)"
         )
-    status = job_status(job)
-    if status is not JobStatus.SUCCESS:
-        raise AssetTransferError(f"Job {job_id} has status {status.value}: it has no assets to transfer.")
-    asset_ids = parse_asset_ids((job.get("metadata") or {}).get("assetIds"))
-    if not asset_ids:
-        raise AssetTransferError(f"Job {job_id} succeeded but lists no assets.")
-    return asset_ids
+    if job.status is not JobStatus.SUCCESS:
+        raise AssetTransferError(
+            f"Job {job.job_id} has status {job.status.value}: it has no assets to transfer."
+        )
+    return list(dict.fromkeys(job.metadata.asset_ids))  # a succeeded Job always names at least one

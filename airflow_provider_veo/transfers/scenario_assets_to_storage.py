@@ -24,6 +24,7 @@ from airflow_provider_veo.exceptions import (
     allowed_values,
 )
 from airflow_provider_veo.hooks.scenario import ScenarioHook
+from airflow_provider_veo.models.api import Job, ScenarioAsset
 from airflow_provider_veo.transfers.asset_ids import job_asset_ids, parse_asset_ids
 from airflow_provider_veo.transfers.concurrency import WorkerResources, run_all
 from airflow_provider_veo.transfers.object_names import (
@@ -59,16 +60,15 @@ class _Plan:
     """One asset to copy: its metadata and where it goes."""
 
     asset_id: str
-    asset: dict[str, Any]
+    asset: ScenarioAsset
     job_id: str | None
-    job: dict[str, Any] | None
+    job: Job | None
     final: ObjectStoragePath
     uri: str
 
     @property
     def expected_size(self) -> int | None:
-        size = (self.asset.get("properties") or {}).get("size")
-        return int(size) if size is not None else None
+        return self.asset.properties.size
 
 
 @dataclass(frozen=True)
@@ -193,7 +193,7 @@ class ScenarioAssetsToStorageOperator(BaseOperator):
         self._cancelled = threading.Event()
         job_id = self.job_id or None
         job = self.hook.get_job(job_id) if job_id else None
-        asset_ids = parse_asset_ids(self.asset_ids) or job_asset_ids(job, job_id)
+        asset_ids = parse_asset_ids(self.asset_ids) or job_asset_ids(job)
         for asset_id in asset_ids:
             safe_id(asset_id, what="asset id")  # before it reaches an API path or an object name
         prefix = ObjectStoragePath(self.destination, conn_id=self.dest_conn_id or None)
@@ -228,15 +228,15 @@ class ScenarioAssetsToStorageOperator(BaseOperator):
     def _plan(
         self,
         asset_ids: list[str],
-        assets: list[dict[str, Any]],
+        assets: list[ScenarioAsset],
         job_id: str | None,
-        job: dict[str, Any] | None,
+        job: Job | None,
         prefix: ObjectStoragePath,
     ) -> list[_Plan]:
-        jobs: dict[str, dict[str, Any] | None] = {job_id: job} if job_id else {}
+        jobs: dict[str, Job | None] = {job_id: job} if job_id else {}
         plans = []
         for asset_id, asset in zip(asset_ids, assets, strict=True):
-            parent_id = job_id or (asset.get("metadata") or {}).get("parentJobId") or None
+            parent_id = job_id or asset.metadata.parent_job_id
             if parent_id is not None and parent_id not in jobs:
                 jobs[parent_id] = self._parent_job(parent_id)
             name = render_object_name(self.object_name, job_id=parent_id, asset_id=asset_id)
@@ -259,7 +259,7 @@ class ScenarioAssetsToStorageOperator(BaseOperator):
             )
         return plans
 
-    def _parent_job(self, job_id: str) -> dict[str, Any] | None:
+    def _parent_job(self, job_id: str) -> Job | None:
         try:
             return self.hook.get_job(job_id)
         except ScenarioNotFoundError:

@@ -15,6 +15,7 @@ from typing import Any, Final
 from airflow.sdk import ObjectStoragePath
 
 from airflow_provider_veo import __version__
+from airflow_provider_veo.models.api import ApiModel, Job, ScenarioAsset
 
 SCHEMA_VERSION: Final = 1
 SUFFIX: Final = ".json"
@@ -27,8 +28,8 @@ def sidecar_path(video: ObjectStoragePath) -> ObjectStoragePath:
 
 def build_sidecar(
     *,
-    asset: Mapping[str, Any],
-    job: Mapping[str, Any] | None,
+    asset: ScenarioAsset,
+    job: Job | None,
     job_id: str | None,
     uri: str,
     sha256: str,
@@ -36,34 +37,41 @@ def build_sidecar(
     transferred_at: str,
 ) -> dict[str, Any]:
     """The provenance record of one video (``schema_version`` 1; see docs/transfers.md)."""
-    metadata: Mapping[str, Any] = asset.get("metadata") or {}
-    properties: Mapping[str, Any] = asset.get("properties") or {}
-    job_metadata: Mapping[str, Any] = (job or {}).get("metadata") or {}
-    parameters: Mapping[str, Any] = job_metadata.get("input") or {}
-    billing: Mapping[str, Any] = (job or {}).get("billing") or {}
+    metadata = asset.metadata
+    parameters: Mapping[str, Any] = (job.metadata.input if job is not None else None) or {}
     return {
         "schema_version": SCHEMA_VERSION,
         "source": "scenario",
         "provider_version": __version__,
         "uri": uri,
         "job_id": job_id,
-        "asset_id": asset["id"],
-        "model_id": metadata.get("modelId") or (job or {}).get("modelId"),
-        "prompt": _first(metadata.get("prompt"), parameters.get("prompt")),
-        "negative_prompt": _first(metadata.get("negativePrompt"), parameters.get("negativePrompt")),
-        "seed": _seed(_first(metadata.get("seed"), parameters.get("seed"))),
+        "asset_id": asset.id,
+        "model_id": metadata.model_id or (_extra(job, "modelId") if job is not None else None),
+        "prompt": _first(metadata.prompt, parameters.get("prompt")),
+        "negative_prompt": _first(metadata.negative_prompt, parameters.get("negativePrompt")),
+        "seed": _seed(_first(metadata.seed, parameters.get("seed"))),
         "parameters": dict(parameters),
-        "cost": billing.get("cuCost"),
+        "cost": job.cost if job is not None else None,
         "sha256": sha256,
         "size": size,
-        "mime_type": asset.get("mimeType"),
-        "width": properties.get("width"),
-        "height": properties.get("height"),
-        "duration": properties.get("duration"),
-        "frame_rate": properties.get("frameRate"),
-        "created_at": asset.get("createdAt"),
+        "mime_type": asset.mime_type,
+        "width": _number(asset.properties.width),
+        "height": _number(asset.properties.height),
+        "duration": _number(asset.properties.duration),
+        "frame_rate": _extra(asset.properties, "frameRate"),
+        "created_at": _extra(asset, "createdAt"),
         "transferred_at": transferred_at,
     }
+
+
+def _extra(model: ApiModel, name: str) -> Any:
+    """A field the API sent that the model does not declare (kept as received)."""
+    return (model.model_extra or {}).get(name)
+
+
+def _number(value: float | None) -> int | float | None:
+    """Whole numbers as ints (``1920``, not ``1920.0``), as the API sent them."""
+    return int(value) if value is not None and value.is_integer() else value
 
 
 def encode(record: Mapping[str, Any]) -> bytes:

@@ -18,11 +18,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from airflow_provider_veo.exceptions import AssetIntegrityError, AssetTransferError
+from airflow_provider_veo.log_redaction import redact_query
+from airflow_provider_veo.transfers.url_policy import MAX_REDIRECTS, check_url, is_video_content_type
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +33,6 @@ EXPIRED_URL_STATUSES: Final = frozenset({401, 403, 410})
 #: Statuses worth another attempt after a short pause.
 TRANSIENT_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
 _CONTENT_RANGE: Final = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
-_QUERY: Final = re.compile(r"\?[^\s'\"()]+")
 
 
 class ByteSink(Protocol):
@@ -87,11 +88,6 @@ def host_of(url: str) -> str:
     return urlsplit(url).hostname or "?"
 
 
-def redact(text: str) -> str:
-    """``text`` with every URL query (where a signed URL keeps its policy and signature) replaced."""
-    return _QUERY.sub("?<redacted>", text)
-
-
 def download(
     *,
     session: requests.Session,
@@ -122,7 +118,7 @@ def download(
         try:
             _attempt(session, url, sink, state, policy, label, cancelled)
         except _Retry as retry:
-            last_error = redact(retry.reason)
+            last_error = redact_query(retry.reason)
             if attempt < policy.max_attempts:
                 log.warning(
                     "Asset %s: download from %s stopped at byte %d (%s); attempt %d/%d with a fresh URL.",
@@ -186,9 +182,7 @@ def _attempt(
     if state.written:
         headers["Range"] = f"bytes={state.written}-"
     try:
-        with session.get(
-            url, headers=headers, stream=True, timeout=(policy.connect_timeout, policy.read_timeout)
-        ) as response:
+        with _get_following_safe_redirects(session, url, headers, policy) as response:
             total = _check_response(response, state, sink, label)
             for chunk in response.iter_content(chunk_size=policy.chunk_size):
                 if cancelled is not None and cancelled.is_set():
@@ -212,6 +206,29 @@ def _attempt(
         raise AssetIntegrityError(f"Asset {label}: received {state.written} bytes, {total} were announced.")
 
 
+def _get_following_safe_redirects(
+    session: requests.Session, url: str, headers: dict[str, str], policy: DownloadPolicy
+) -> requests.Response:
+    """GET ``url``, following at most :data:`MAX_REDIRECTS` redirects, each checked by ``check_url``."""
+    check_url(url)
+    for _ in range(MAX_REDIRECTS + 1):
+        response = session.get(
+            url,
+            headers=headers,
+            stream=True,
+            timeout=(policy.connect_timeout, policy.read_timeout),
+            allow_redirects=False,
+        )
+        if not response.is_redirect:
+            return response
+        location = response.headers.get("Location", "")
+        response.close()
+        target = urljoin(url, location)
+        check_url(target, came_from=url)
+        url = target
+    raise AssetTransferError(f"More than {MAX_REDIRECTS} redirects from {host_of(url)}; not followed.")
+
+
 def _check_response(response: requests.Response, state: _Progress, sink: ByteSink, label: str) -> int | None:
     """Check status and headers, restart the sink if the range was ignored; return the total size."""
     status = response.status_code
@@ -224,6 +241,11 @@ def _check_response(response: requests.Response, state: _Progress, sink: ByteSin
         raise _Retry("HTTP 416: the range was refused; restarting from byte 0", pause=False)
     if status not in (200, 206):
         raise AssetTransferError(f"Asset {label}: the CDN answered HTTP {status}.")
+    content_type = response.headers.get("Content-Type")
+    if not is_video_content_type(content_type):
+        raise _Retry(
+            f"the CDN answered Content-Type {content_type!r}, not a video; nothing written", pause=True
+        )
 
     if status == 206:
         match = _CONTENT_RANGE.fullmatch(response.headers.get("Content-Range", ""))

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_veo.exceptions import ScenarioError, ScenarioTransportError
+from airflow_provider_veo.hooks.retry_policy import check_delay
 from airflow_provider_veo.hooks.scenario_async import ScenarioAsyncHook
 from airflow_provider_veo.triggers.job_event import JobEvent
 from airflow_provider_veo.triggers.job_polling import (
@@ -60,9 +61,9 @@ class JobCompleteTrigger(BaseTrigger):
         max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
-        if poll_interval <= 0:
-            raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
-        if max_consecutive_failures < 1:
+        check_delay("poll_interval", poll_interval, allow_zero=False)
+        check_delay("end_time", end_time)
+        if isinstance(max_consecutive_failures, bool) or max_consecutive_failures < 1:
             raise ValueError(f"max_consecutive_failures must be at least 1, got {max_consecutive_failures!r}")
         self.job_id = job_id
         self.end_time = float(end_time)
@@ -104,7 +105,7 @@ class JobCompleteTrigger(BaseTrigger):
     async def _poll(self, hook: ScenarioAsyncHook, poller: JobPoller) -> JobEvent:
         while True:
             try:
-                job = await hook.get_job(self.job_id)
+                job = await hook.get_job(self.job_id, deadline=self.end_time)
             except Exception as error:  # whatever it is, the poller turns it into an event or a retry
                 event = poller.on_error(error)
             else:

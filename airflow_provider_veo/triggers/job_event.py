@@ -9,17 +9,20 @@ returns a small :class:`JobResult` or raises the exception that matches the outc
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TypedDict
 
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
 from airflow_provider_veo.exceptions import (
     InvalidTriggerEventError,
-    ScenarioError,
     ScenarioJobCanceledError,
     ScenarioJobFailedError,
     ScenarioJobTimeoutError,
+    ScenarioWaitError,
+    ScenarioWaitRefusedError,
 )
+from airflow_provider_veo.models.api import ApiId, Job, NonNegativeNumber
 from airflow_provider_veo.models.job import JobStatus
 
 
@@ -49,19 +52,6 @@ class JobResult(TypedDict):
     cost: float | None
 
 
-def job_status(job: Mapping[str, Any]) -> JobStatus:
-    """The status of a job object; ``ValueError`` for a status this provider does not know."""
-    return JobStatus.parse(str(job.get("status")))
-
-
-def job_progress_percent(job: Mapping[str, Any]) -> int:
-    """The job's ``progress`` (0..1) as a whole percentage; 0 when the API does not say."""
-    progress = job.get("progress")
-    if isinstance(progress, bool) or not isinstance(progress, (int, float)):
-        return 0
-    return round(min(max(float(progress), 0.0), 1.0) * 100)
-
-
 def format_cost(cost: object) -> str:
     """Creative units for a log line: ``"60"``, or ``"an unreported number of"`` when not a number.
 
@@ -73,65 +63,55 @@ def format_cost(cost: object) -> str:
     return f"{cost:g}"
 
 
-def job_cost(job: Mapping[str, Any]) -> float | None:
-    """Creative units billed for the job (``billing.cuCost``), or ``None`` when not reported."""
-    billing = job.get("billing")
-    cost = billing.get("cuCost") if isinstance(billing, Mapping) else None
-    if isinstance(cost, bool) or not isinstance(cost, (int, float)):
-        return None
-    return float(cost)
-
-
-@dataclass(frozen=True)
-class JobEvent:
+class JobEvent(BaseModel):
     """The outcome of waiting on one job; carries everything ``execute_complete`` needs.
+
+    It is validated both when it is built from a job and when a trigger's payload is read back
+    (:func:`validate_job_event`): a ``success`` always names at least one asset.
 
     >>> JobEvent(status=JobEventStatus.CANCELED, job_id="job_1").to_payload()["status"]
     'canceled'
     """
 
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
     status: JobEventStatus
-    job_id: str
+    job_id: ApiId
     job_status: str | None = None
-    asset_ids: tuple[str, ...] = ()
-    cost: float | None = None
+    asset_ids: tuple[ApiId, ...] = ()
+    cost: NonNegativeNumber | None = None
     error: str | None = None
     hint: str | None = None
     message: str | None = None
+    #: For ``error``: the wait failed for a reason a retry cannot fix (e.g. 401, 403, 404).
+    permanent: bool = False
+
+    @model_validator(mode="after")
+    def _success_names_its_assets(self) -> JobEvent:
+        if self.status is JobEventStatus.SUCCESS and not self.asset_ids:
+            raise ValueError("asset_ids: a success event must name at least one asset")
+        return self
 
     @classmethod
-    def from_terminal_job(cls, job: Mapping[str, Any], *, job_id: str) -> JobEvent:
-        """The event for a job object in a terminal status (``success``, ``failure``, ``canceled``).
-
-        ``job_id`` is the id the caller asked for: the event never depends on the answer echoing it.
-        """
-        status = job_status(job)
-        if not status.is_terminal:
-            raise ValueError(f"Scenario job {job_id} is not finished (status {status.value})")
-        metadata = job.get("metadata")
-        metadata = metadata if isinstance(metadata, Mapping) else {}
+    def from_terminal_job(cls, job: Job) -> JobEvent:
+        """The event for a job in a terminal status (``success``, ``failure``, ``canceled``)."""
+        if not job.status.is_terminal:
+            raise ValueError(f"Scenario job {job.job_id} is not finished (status {job.status.value})")
         return cls(
-            status=_EVENT_FOR_JOB_STATUS[status],
-            job_id=job_id,
-            job_status=status.value,
-            asset_ids=tuple(str(asset_id) for asset_id in metadata.get("assetIds") or ()),
-            cost=job_cost(job),
-            error=_optional_str(metadata.get("error")),
-            hint=_optional_str(metadata.get("hint")),
+            status=_EVENT_FOR_JOB_STATUS[job.status],
+            job_id=job.job_id,
+            job_status=job.status.value,
+            asset_ids=tuple(job.metadata.asset_ids),
+            cost=job.cost,
+            error=job.metadata.error,
+            hint=job.metadata.hint,
         )
 
     def to_payload(self) -> dict[str, Any]:
         """The JSON-safe trigger event payload."""
-        return {
-            "status": self.status.value,
-            "job_id": self.job_id,
-            "job_status": self.job_status,
-            "asset_ids": list(self.asset_ids),
-            "cost": self.cost,
-            "error": self.error,
-            "hint": self.hint,
-            "message": self.message,
-        }
+        payload = self.model_dump(mode="json")
+        payload["asset_ids"] = list(self.asset_ids)
+        return payload
 
     def result(self) -> JobResult:
         """Return the small result of a successful job; raise the matching exception otherwise."""
@@ -148,14 +128,12 @@ class JobEvent:
             raise ScenarioJobCanceledError(job_id=self.job_id)
         if self.status is JobEventStatus.TIMEOUT:
             raise ScenarioJobTimeoutError(job_id=self.job_id, status=self.job_status or "unknown")
-        raise ScenarioError(
-            f"Waiting on Scenario job {self.job_id} failed: {self.message or 'no detail given'}. "
-            "The job itself may still be running; a retry of this task resumes it."
-        )
+        error_class = ScenarioWaitRefusedError if self.permanent else ScenarioWaitError
+        raise error_class(job_id=self.job_id, detail=self.message or "no detail given")
 
 
 def validate_job_event(event: object) -> JobEvent:
-    """Parse a trigger event payload; raise :class:`InvalidTriggerEventError` if it is missing or unknown.
+    """Parse a trigger event payload; raise :class:`InvalidTriggerEventError` naming what is wrong.
 
     Used by every ``execute_complete`` so a lost payload or a version skew never passes as success.
     """
@@ -163,34 +141,11 @@ def validate_job_event(event: object) -> JobEvent:
         raise InvalidTriggerEventError("The trigger returned no event; the job outcome is unknown.")
     if not isinstance(event, Mapping):
         raise InvalidTriggerEventError(f"The trigger event must be a mapping, got {type(event).__name__}.")
-    raw_status = event.get("status")
     try:
-        status = JobEventStatus(raw_status)
-    except ValueError:
-        known = ", ".join(s.value for s in JobEventStatus)
+        return JobEvent.model_validate(dict(event))
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        field = ".".join(str(part) for part in first["loc"]) or "event"
         raise InvalidTriggerEventError(
-            f"Unknown trigger event status {raw_status!r}; known statuses: {known}."
+            f"Invalid trigger event: {field}={first.get('input')!r} ({first['msg']})."
         ) from None
-    job_id = event.get("job_id")
-    if not isinstance(job_id, str) or not job_id:
-        raise InvalidTriggerEventError(f"The trigger event has no job_id: {dict(event)!r}.")
-    asset_ids = event.get("asset_ids") or []
-    if not isinstance(asset_ids, (list, tuple)) or not all(isinstance(a, str) for a in asset_ids):
-        raise InvalidTriggerEventError(f"The trigger event's asset_ids is not a list of ids: {asset_ids!r}.")
-    cost = event.get("cost")
-    if cost is not None and (isinstance(cost, bool) or not isinstance(cost, (int, float))):
-        raise InvalidTriggerEventError(f"The trigger event's cost is not a number: {cost!r}.")
-    return JobEvent(
-        status=status,
-        job_id=job_id,
-        job_status=_optional_str(event.get("job_status")),
-        asset_ids=tuple(asset_ids),
-        cost=None if cost is None else float(cost),
-        error=_optional_str(event.get("error")),
-        hint=_optional_str(event.get("hint")),
-        message=_optional_str(event.get("message")),
-    )
-
-
-def _optional_str(value: object) -> str | None:
-    return None if value is None else str(value)

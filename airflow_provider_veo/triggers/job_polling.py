@@ -20,24 +20,21 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Mapping
 from typing import Any, Protocol
 
 from airflow_provider_veo.exceptions import (
     ScenarioAPIError,
     ScenarioError,
     ScenarioInvalidRequestError,
+    ScenarioPermanentError,
+    ScenarioProtocolError,
     ScenarioRateLimitError,
     ScenarioTransportError,
 )
 from airflow_provider_veo.hooks.retry_policy import is_retryable_status
+from airflow_provider_veo.models.api import Job
 from airflow_provider_veo.models.job import JobStatus
-from airflow_provider_veo.triggers.job_event import (
-    JobEvent,
-    JobEventStatus,
-    job_progress_percent,
-    job_status,
-)
+from airflow_provider_veo.triggers.job_event import JobEvent, JobEventStatus
 
 DEFAULT_MAX_CONSECUTIVE_FAILURES = 5
 """Polls in a row that may fail transiently before the wait gives up with an ``error`` event."""
@@ -59,9 +56,11 @@ CANCEL_TIMEOUT = 10.0
 def is_transient(error: Exception) -> bool:
     """Whether an error is worth polling through (the job is fine; the API or network is not, for now).
 
-    The API's retryable answers (408, 429, 5xx) and an unreachable API are; 401, 403, 404, 400 are not.
+    The API's retryable answers (408, 429, 5xx), an unreachable API and an answer that could not be
+    trusted (a glitch is ridden out; a steady one ends the wait after ``max_consecutive_failures``)
+    are; 401, 403, 404, 400 are not.
     """
-    if isinstance(error, ScenarioTransportError):
+    if isinstance(error, (ScenarioTransportError, ScenarioProtocolError)):
         return True
     return isinstance(error, ScenarioAPIError) and is_retryable_status(error.status_code)
 
@@ -86,9 +85,9 @@ class ProgressLog:
         self.log = log
         self._last: tuple[JobStatus, int] | None = None
 
-    def update(self, job: Mapping[str, Any]) -> JobStatus:
-        """Log the job's state if it changed; return its status (``ValueError`` for an unknown one)."""
-        state = (job_status(job), job_progress_percent(job))
+    def update(self, job: Job) -> JobStatus:
+        """Log the job's state if it changed; return its status."""
+        state = (job.status, job.progress_percent)
         if state != self._last:
             self._last = state
             self.log.info("Scenario job %s: %s %d%%", self.job_id, state[0].value, state[1])
@@ -99,7 +98,7 @@ class JobPoller:
     """Decide, poll after poll, whether the wait on one job is over.
 
     >>> poller = JobPoller(job_id="job_1", end_time=time.time() + 60)
-    >>> poller.on_job({"jobId": "job_1", "status": "in-progress", "progress": 0.4}) is None
+    >>> poller.on_job(Job(job_id="job_1", status="in-progress", progress=0.4)) is None
     True
     """
 
@@ -120,23 +119,22 @@ class JobPoller:
         self._progress = ProgressLog(job_id, self.log)
         self._retry_after: float | None = None
 
-    def on_job(self, job: Mapping[str, Any]) -> JobEvent | None:
+    def on_job(self, job: Job) -> JobEvent | None:
         """Record a successful poll; return the final event when the job has finished."""
         self.consecutive_failures = 0
         self._retry_after = None
-        try:
-            status = self._progress.update(job)
-        except ValueError as err:
-            return self.error_event(str(err))
+        status = self._progress.update(job)
         self.last_status = status.value
         if not status.is_terminal:
             return None
-        return JobEvent.from_terminal_job(job, job_id=self.job_id)
+        return JobEvent.from_terminal_job(job)
 
     def on_error(self, error: Exception) -> JobEvent | None:
         """Record a failed poll; return an ``error`` event when the wait cannot go on."""
         if not is_transient(error):
-            return self.error_event(f"{type(error).__name__}: {error}")
+            return self.error_event(
+                f"{type(error).__name__}: {error}", permanent=isinstance(error, ScenarioPermanentError)
+            )
         self.consecutive_failures += 1
         if isinstance(error, ScenarioRateLimitError):
             self._retry_after = error.retry_after
@@ -172,13 +170,14 @@ class JobPoller:
             delay = max(delay, self._retry_after)
         return max(0.0, min(delay, self.end_time - time.time()))
 
-    def error_event(self, message: str) -> JobEvent:
+    def error_event(self, message: str, *, permanent: bool = False) -> JobEvent:
         """An ``error`` event: the wait is over without knowing how the job ends."""
         return JobEvent(
             status=JobEventStatus.ERROR,
             job_id=self.job_id,
             job_status=self.last_status,
             message=message,
+            permanent=permanent,
         )
 
 

@@ -13,8 +13,9 @@ import requests
 
 from airflow_provider_veo.exceptions import AssetIntegrityError, AssetTransferError
 from airflow_provider_veo.hooks.scenario import ScenarioHook
+from airflow_provider_veo.log_redaction import redact_query as redact
 from airflow_provider_veo.testing import Fault, ScenarioEmulator
-from airflow_provider_veo.transfers.streaming import DownloadPolicy, download, redact
+from airflow_provider_veo.transfers.streaming import DownloadPolicy, download
 from tests.transfers._helpers import sha256
 
 CDN = "GET /cdn/assets/{assetId}"
