@@ -27,7 +27,7 @@ with DAG(
         ),
         "destination": Param("file:///tmp/veo-videos", type="string", description="Where videos land."),
     },
-):
+) as dag:
     generate = Veo31GenerateOperator(
         task_id="generate",
         prompt="{{ params.prompt }}",

@@ -20,7 +20,7 @@ with DAG(
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     tags=["veo", "scenario", "example"],
-):
+) as dag:
     for seed in (1, 2, 3):
         submit = Veo31GenerateOperator(
             task_id=f"submit_seed_{seed}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -11,6 +12,18 @@ os.environ["AIRFLOW_HOME"] = _HOME
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).parent / "dags")
+# Two DAG bundles: the tests' own DAGs and the shipped examples (dag.test() syncs the bundle of its DAG).
+_BUNDLE = "airflow.dag_processing.bundles.local.LocalDagBundle"
+os.environ["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = json.dumps(
+    [
+        {"name": "tests", "classpath": _BUNDLE, "kwargs": {"path": str(Path(__file__).parent / "dags")}},
+        {
+            "name": "examples",
+            "classpath": _BUNDLE,
+            "kwargs": {"path": str(Path(__file__).parents[1] / "example_dags")},
+        },
+    ]
+)
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 for _var in ("SCENARIO_SDK_API_KEY", "SCENARIO_SDK_API_SECRET", "SCENARIO_BASE_URL", "SCENARIO_SDK_JWT"):
     os.environ.pop(_var, None)

@@ -6,6 +6,7 @@ import base64
 import os
 import time
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -104,6 +105,27 @@ def read_capped(response: requests.Response, limit: int = ERROR_BODY_BYTES) -> b
     except requests.RequestException:
         pass  # an error body cut short still names the status
     return bytes(body[:limit])
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A successful answer, read whole: its status (200, or 269 for a dry run) and body."""
+
+    status_code: int
+    body: bytes
+
+
+def _read_body(response: requests.Response, *, method: str, path: str) -> bytes:
+    """The body, at most :data:`MAX_JSON_BYTES` (a larger one is refused without reading it all)."""
+    length = response.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) > MAX_JSON_BYTES:
+        raise too_large(method=method, path=path)
+    body = bytearray()
+    for chunk in response.iter_content(64 * 1024):
+        body += chunk
+        if len(body) > MAX_JSON_BYTES:
+            raise too_large(method=method, path=path)
+    return bytes(body)
 
 
 def _never_sent(exc: requests.RequestException) -> bool:
@@ -411,18 +433,8 @@ class ScenarioHook(ScenarioBaseHook):
         payload = self._json(self._send(method, path, **kwargs), method, path)
         return parse(model, payload, key, method=method, path=path, secrets=self.settings.secrets)
 
-    def _json(self, response: requests.Response, method: str, path: str) -> Any:
-        """The decoded JSON body, read at most :data:`MAX_JSON_BYTES` (a larger body is not read)."""
-        with response:
-            length = response.headers.get("Content-Length", "")
-            if length.isdigit() and int(length) > MAX_JSON_BYTES:
-                raise too_large(method=method, path=path)
-            body = bytearray()
-            for chunk in response.iter_content(64 * 1024):
-                body += chunk
-                if len(body) > MAX_JSON_BYTES:
-                    raise too_large(method=method, path=path)
-        return decode_json(bytes(body), method=method, path=path, secrets=self.settings.secrets)
+    def _json(self, answer: Answer, method: str, path: str) -> Any:
+        return decode_json(answer.body, method=method, path=path, secrets=self.settings.secrets)
 
     def _send(
         self,
@@ -436,13 +448,15 @@ class ScenarioHook(ScenarioBaseHook):
         paid_model_id: str | None = None,
         policy: RetryPolicy | None = None,
         deadline: float | None = None,
-    ) -> requests.Response:
-        """Send one request with the retry rules; return the successful (2xx) response, unread.
+    ) -> Answer:
+        """Send one request with the retry rules; return the successful (2xx) status and body.
 
         ``path`` is relative to the API root (it also labels errors and logs). ``presigned_url``
         replaces the API URL: that request gets no credentials and no ``projectId``.
         ``paid_model_id`` marks the paid submission: retried only when no job can exist.
-        Redirects are never followed. Retries never wait past ``deadline`` (epoch seconds).
+        Redirects are never followed; the body is read within the retries (a body cut short is a
+        transport failure) and at most :data:`MAX_JSON_BYTES` of it. Retries never wait past
+        ``deadline`` (epoch seconds).
         """
         settings = self.settings
         if settings.insecure:
@@ -473,14 +487,16 @@ class ScenarioHook(ScenarioBaseHook):
                     allow_redirects=False,
                     stream=True,
                 )
+                if response.status_code < 300:
+                    with response:
+                        body = _read_body(response, method=method, path=path)
+                    self.log.debug("%s %s -> HTTP %s", method, path, response.status_code)
+                    return Answer(status_code=response.status_code, body=body)
             except requests.RequestException as exc:
                 decision: Retry | GiveUp = call.after_transport_error(
                     attempt, exc, never_sent=_never_sent(exc)
                 )
             else:
-                if response.status_code < 300:
-                    self.log.debug("%s %s -> HTTP %s", method, path, response.status_code)
-                    return response
                 with response:
                     if response.status_code < 400:
                         decision = call.after_redirect(

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from airflow_provider_veo.testing.emulator.responses import close_connection
 from airflow_provider_veo.testing.emulator.route_keys import CDN_GET
-from airflow_provider_veo.testing.emulator.routes import STATE, TRUNCATE_AFTER
+from airflow_provider_veo.testing.emulator.routes import CONTENT_TYPE, STATE, TRUNCATE_AFTER
 
 CDN_PATH: Final = CDN_GET.split(" ")[1]
 _RANGE: Final = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -68,7 +68,7 @@ async def serve_asset(request: web.Request) -> web.StreamResponse:
     await content.load()
     size = content.size
     headers = {
-        "Content-Type": content.mime_type,
+        "Content-Type": request.get(CONTENT_TYPE) or content.mime_type,
         "Accept-Ranges": "bytes",
         "ETag": f'"{content.etag}"',
         "Last-Modified": formatdate(asset.updated_at, usegmt=True),

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, Final
 
 from airflow_provider_veo.testing.emulator.route_keys import ANY_ROUTE, check_route
 
@@ -22,6 +22,12 @@ class FaultKind(str, Enum):
     DELAY = "delay"
     RESET = "reset"
     TRUNCATE = "truncate"
+    MALFORM = "malform"
+    REDIRECT = "redirect"
+
+
+#: In :meth:`Fault.malform` ``edits``: remove the field instead of setting it.
+DELETE: Final = "__delete__"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,6 +45,10 @@ class Fault:
     after_effect: bool = False
     seconds: float = 0.0
     after_bytes: int = 0
+    edits: Mapping[str, Any] | None = None
+    raw_body: str | None = None
+    content_type: str | None = None
+    location: str | None = None
 
     @classmethod
     def status(
@@ -72,9 +82,10 @@ class Fault:
         return cls(kind=FaultKind.DELAY, seconds=seconds)
 
     @classmethod
-    def reset(cls) -> Fault:
-        """Close the TCP connection (RST) without answering."""
-        return cls(kind=FaultKind.RESET)
+    def reset(cls, *, after_effect: bool = False) -> Fault:
+        """Close the TCP connection (RST) without answering (after running the request with
+        ``after_effect``: a ``POST /generate`` then creates its job, and the caller never learns it)."""
+        return cls(kind=FaultKind.RESET, after_effect=after_effect)
 
     @classmethod
     def truncate(cls, *, after_bytes: int) -> Fault:
@@ -82,6 +93,39 @@ class Fault:
         if after_bytes < 0:
             raise ValueError(f"after_bytes must be >= 0, got {after_bytes}")
         return cls(kind=FaultKind.TRUNCATE, after_bytes=after_bytes)
+
+    @classmethod
+    def malform(
+        cls,
+        *,
+        edits: Mapping[str, Any] | None = None,
+        raw_body: str | None = None,
+        status: int | None = None,
+        content_type: str | None = None,
+    ) -> Fault:
+        """Run the request for real (a ``POST /generate`` creates its job), then answer something else.
+
+        ``edits`` set fields of the JSON answer by dotted path (``"job.metadata.assetIds"``; list
+        items by index, ``"jobs.0.createdAt"``; the value :data:`DELETE` removes the field);
+        ``raw_body`` replaces the whole body (e.g. not JSON); ``status`` replaces the status (a dry
+        run answered 200); ``content_type`` replaces it (on the CDN too: an HTML page for a video).
+        """
+        if edits is None and raw_body is None and status is None and content_type is None:
+            raise ValueError("a malform fault needs edits, raw_body, status or content_type")
+        return cls(
+            kind=FaultKind.MALFORM,
+            edits=dict(edits) if edits is not None else None,
+            raw_body=raw_body,
+            status_code=status,
+            content_type=content_type,
+        )
+
+    @classmethod
+    def redirect(cls, location: str, *, code: int = 302, after_effect: bool = False) -> Fault:
+        """Answer ``code`` with ``Location: location`` (after running the request with ``after_effect``)."""
+        if not 300 <= code <= 399:
+            raise ValueError(f"a redirect fault needs a 3xx code, got {code}")
+        return cls(kind=FaultKind.REDIRECT, status_code=code, location=location, after_effect=after_effect)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +136,10 @@ class Fault:
             "after_effect": self.after_effect,
             "seconds": self.seconds,
             "after_bytes": self.after_bytes,
+            "edits": dict(self.edits) if self.edits is not None else None,
+            "raw_body": self.raw_body,
+            "content_type": self.content_type,
+            "location": self.location,
         }
 
 
@@ -107,9 +155,13 @@ class FaultRule:
     route: str = ANY_ROUTE
     times: int | None = None
     fraction: float | None = None
+    #: Requests on the route let through untouched before the fault starts hitting.
+    skip: int = 0
 
     def __post_init__(self) -> None:
         check_route(self.route, wildcard=True)
+        if self.skip < 0:
+            raise ValueError(f"skip must be >= 0, got {self.skip}")
         if self.times is not None and self.times < 1:
             raise ValueError(f"times must be >= 1, got {self.times}")
         if self.fraction is not None and not 0 < self.fraction <= 1:
@@ -124,8 +176,21 @@ class FaultRule:
         ``{"route": "GET /jobs/{jobId}", "kind": "status", "status": 503, "retry_after": 1,
         "times": 2}``; other keys: ``body``, ``after_effect``, ``seconds``, ``after_bytes``, ``fraction``.
         """
-        known = {"route", "kind", "status", "retry_after", "body", "after_effect", "seconds", "after_bytes"}
-        unknown = set(data) - known - {"times", "fraction"}
+        known = {
+            "route",
+            "kind",
+            "status",
+            "retry_after",
+            "body",
+            "after_effect",
+            "seconds",
+            "after_bytes",
+            "edits",
+            "raw_body",
+            "content_type",
+            "location",
+        }
+        unknown = set(data) - known - {"times", "fraction", "skip"}
         if unknown:
             raise ValueError(f"unknown fault keys: {', '.join(sorted(unknown))}")
         kind = FaultKind(data.get("kind", ""))
@@ -140,7 +205,20 @@ class FaultRule:
         elif kind is FaultKind.DELAY:
             fault = Fault.delay(float(data["seconds"]))
         elif kind is FaultKind.RESET:
-            fault = Fault.reset()
+            fault = Fault.reset(after_effect=bool(data.get("after_effect", False)))
+        elif kind is FaultKind.MALFORM:
+            fault = Fault.malform(
+                edits=data.get("edits"),
+                raw_body=data.get("raw_body"),
+                status=data.get("status"),
+                content_type=data.get("content_type"),
+            )
+        elif kind is FaultKind.REDIRECT:
+            fault = Fault.redirect(
+                str(data["location"]),
+                code=int(data.get("status") or 302),
+                after_effect=bool(data.get("after_effect", False)),
+            )
         else:
             fault = Fault.truncate(after_bytes=int(data["after_bytes"]))
         return cls(
@@ -148,6 +226,7 @@ class FaultRule:
             route=str(data.get("route", ANY_ROUTE)),
             times=data.get("times"),
             fraction=data.get("fraction"),
+            skip=int(data.get("skip", 0)),
         )
 
 
@@ -155,6 +234,7 @@ class FaultRule:
 class _Active:
     rule: FaultRule
     remaining: int | None
+    skipped: int = 0
 
 
 @dataclass
@@ -184,6 +264,9 @@ class FaultBook:
             for active in self._rules:
                 rule = active.rule
                 if rule.route not in (route, ANY_ROUTE):
+                    continue
+                if active.skipped < rule.skip:
+                    active.skipped += 1
                     continue
                 if rule.fraction is not None and self._rng.random() >= rule.fraction:
                     continue

@@ -6,7 +6,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
@@ -17,6 +17,7 @@ from airflow_provider_veo.testing.emulator.faults import Fault, FaultRule
 from airflow_provider_veo.testing.emulator.route_keys import ANY_ROUTE, check_route
 from airflow_provider_veo.testing.emulator.server import EmulatorServer
 from airflow_provider_veo.testing.emulator.state import EmulatorState
+from airflow_provider_veo.testing.emulator.web_app import WEB_APP_PREFIX
 
 _START_TIMEOUT = 10.0
 
@@ -113,17 +114,30 @@ class ScenarioEmulator:
     def api_secret(self) -> str:
         return self.config.api_secret
 
-    def airflow_connection(self, conn_id: str = "scenario_default", *, project_id: str | None = None) -> str:
-        """JSON for ``AIRFLOW_CONN_<CONN_ID>`` pointing a ``scenario`` connection at the emulator."""
+    def airflow_connection(
+        self,
+        conn_id: str = "scenario_default",
+        *,
+        project_id: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> str:
+        """JSON for ``AIRFLOW_CONN_<CONN_ID>`` pointing a ``scenario`` connection at the emulator.
+
+        Its ``web_url`` is the emulator's job page (``<origin>/app``), so job links work too;
+        ``extra`` adds or overrides extras (e.g. ``{"timeout": 2}``).
+        """
+        extras: dict[str, Any] = {"web_url": self.origin + WEB_APP_PREFIX}
+        if project_id is not None:
+            extras["project_id"] = project_id
+        extras.update(extra or {})
         connection: dict[str, Any] = {
             "conn_type": "scenario",
             "description": f"{conn_id}: Scenario API emulator",
             "host": self.base_url,
             "login": self.api_key,
             "password": self.api_secret,
+            "extra": extras,
         }
-        if project_id is not None:
-            connection["extra"] = {"project_id": project_id}
         return json.dumps(connection)
 
     # --- observation ----------------------------------------------------------------------------------
@@ -177,13 +191,18 @@ class ScenarioEmulator:
     # --- control --------------------------------------------------------------------------------------
 
     def inject(
-        self, fault: Fault, *, route: str = ANY_ROUTE, times: int | None = None, fraction: float | None = None
+        self,
+        fault: Fault,
+        *,
+        route: str = ANY_ROUTE,
+        times: int | None = None,
+        fraction: float | None = None,
+        skip: int = 0,
     ) -> None:
-        """Apply ``fault`` to the next ``times`` requests on ``route`` (or a ``fraction`` of them).
-
-        With neither ``times`` nor ``fraction`` only the next request is hit.
+        """Apply ``fault`` to the next ``times`` requests on ``route`` (or a ``fraction`` of them),
+        after letting ``skip`` of them through. With neither ``times`` nor ``fraction`` only one is hit.
         """
-        self._state.faults.add(FaultRule(fault=fault, route=route, times=times, fraction=fraction))
+        self._state.faults.add(FaultRule(fault=fault, route=route, times=times, fraction=fraction, skip=skip))
 
     def clear_faults(self) -> None:
         self._state.faults.clear()

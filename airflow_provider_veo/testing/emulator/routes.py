@@ -20,6 +20,8 @@ from airflow_provider_veo.testing.emulator.responses import (
     error_response,
     fault_response,
     json_response,
+    malformed_response,
+    redirect_response,
     reset_connection,
     send_truncated,
 )
@@ -30,6 +32,8 @@ CONTROL_PREFIX: Final = "/_emulator"
 STATE: Final = web.AppKey("state", EmulatorState)
 #: Set on a request whose body must be cut after this many bytes (streaming handlers honour it).
 TRUNCATE_AFTER: Final = web.RequestKey("truncate_after", int)
+#: Set on a request whose streamed answer must announce this Content-Type instead (the CDN honours it).
+CONTENT_TYPE: Final = web.RequestKey("content_type", str)
 #: Routes that carry their own signature instead of Basic auth.
 PRESIGNED_ROUTES: Final = frozenset({keys.PUT_UPLOAD_PART})
 
@@ -71,13 +75,17 @@ async def emulator_middleware(request: web.Request, handler: Handler) -> web.Str
     if fault is not None:
         if fault.kind is FaultKind.DELAY:
             await asyncio.sleep(fault.seconds)
-        elif fault.kind is FaultKind.RESET:
+        elif fault.kind is FaultKind.RESET and not fault.after_effect:
             reset_connection(request)
             return web.Response(status=499)
         elif fault.kind is FaultKind.STATUS and not fault.after_effect:
             return fault_response(fault)
+        elif fault.kind is FaultKind.REDIRECT and not fault.after_effect:
+            return redirect_response(fault)
         elif fault.kind is FaultKind.TRUNCATE:
             request[TRUNCATE_AFTER] = fault.after_bytes
+        elif fault.kind is FaultKind.MALFORM and fault.content_type is not None:
+            request[CONTENT_TYPE] = fault.content_type
     needs_auth = (
         key is not None
         and key not in PRESIGNED_ROUTES
@@ -92,6 +100,13 @@ async def emulator_middleware(request: web.Request, handler: Handler) -> web.Str
         response = await _answer(request, handler)
     if fault is not None and fault.kind is FaultKind.STATUS and response.status < 400:
         return fault_response(fault)
+    if fault is not None and fault.kind is FaultKind.RESET:
+        reset_connection(request)
+        return web.Response(status=499)
+    if fault is not None and fault.kind is FaultKind.REDIRECT and response.status < 400:
+        return redirect_response(fault)
+    if fault is not None and fault.kind is FaultKind.MALFORM and isinstance(response, web.Response):
+        return malformed_response(response, fault)
     if fault is not None and fault.kind is FaultKind.TRUNCATE and isinstance(response, web.Response):
         return await send_truncated(request, response, fault.after_bytes)
     return response

@@ -13,6 +13,7 @@ from airflow_provider_veo.testing.emulator.cdn import add_cdn_routes
 from airflow_provider_veo.testing.emulator.control import add_control_routes
 from airflow_provider_veo.testing.emulator.routes import STATE, add_api_routes, emulator_middleware
 from airflow_provider_veo.testing.emulator.state import EmulatorState
+from airflow_provider_veo.testing.emulator.web_app import add_web_app_routes
 
 #: Largest JSON request body (a 6 MB image is about 8 MB of base64).
 CLIENT_MAX_SIZE: Final = 16 * 1024 * 1024
@@ -36,6 +37,7 @@ def build_app(state: EmulatorState) -> web.Application:
     add_api_routes(app)
     add_cdn_routes(app)
     add_control_routes(app)
+    add_web_app_routes(app)
     return app
 
 
