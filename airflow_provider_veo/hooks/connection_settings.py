@@ -278,6 +278,15 @@ def resolve_settings(
         missing = " and ".join(
             what for what, value in (("API key", api_key), ("API secret", api_secret)) if not value
         )
+        if conn is None:
+            raise ScenarioConfigurationError(
+                f"The Airflow connection {conn_id!r} was not found from this process, and the "
+                f"environment variables {ENV_API_KEY} / {ENV_API_SECRET} are not set. If the connection "
+                "is stored in the metadata database and this is a trigger run in line by `airflow dags "
+                "test` or `dag.test()`, the trigger cannot read the database there: define the connection "
+                f"as an environment variable (AIRFLOW_CONN_{conn_id.upper()}) or in a secrets backend, or "
+                "run the DAG on a deployment with a triggerer."
+            )
         raise ScenarioConfigurationError(
             f"No Scenario {missing} configured. Set the login (API key) and password (API secret) of the "
             f"Airflow connection {conn_id!r} (type 'scenario'), or the environment variables "

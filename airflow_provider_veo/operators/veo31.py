@@ -136,13 +136,14 @@ class Veo31GenerateOperator(BaseOperator):
     :param resolution: ``"720p"`` or ``"1080p"``.
     :param generate_audio: generate the soundtrack (changes the price).
     :param aspect_ratio: ``"16:9"`` or ``"9:16"``.
-    :param duration: 4, 6 or 8 seconds (8 only with reference images).
+    :param duration: 4, 6 or 8 seconds; with reference images it must be 8.
     :param seed: 0 to 4294967295, for reproducibility.
     :param model_id: Scenario model id.
     :param scenario_conn_id: Airflow connection (type ``scenario``).
     :param project_id: Scenario project, when not the connection's.
     :param wait_for_completion: wait until the video is ready (else return the job id at once).
-    :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``).
+    :param deferrable: wait in the triggerer; ``None`` (the default) follows
+        ``[operators] default_deferrable``, read when the task is created.
     :param poll_interval: seconds between two status reads.
     :param timeout: seconds to wait for the job, from the start of the wait (a deadline, not per poll).
     :param max_creative_units: refuse to submit when the dry-run estimate is above this.
@@ -185,7 +186,7 @@ class Veo31GenerateOperator(BaseOperator):
         scenario_conn_id: str = ScenarioHook.default_conn_name,
         project_id: str | None = None,
         wait_for_completion: bool = True,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        deferrable: bool | None = None,
         poll_interval: float = 10.0,
         timeout: float = 3600.0,
         max_creative_units: float | None = None,
@@ -208,7 +209,11 @@ class Veo31GenerateOperator(BaseOperator):
         self.scenario_conn_id = scenario_conn_id
         self.project_id = project_id
         self.wait_for_completion = wait_for_completion
-        self.deferrable = deferrable
+        self.deferrable = (
+            conf.getboolean("operators", "default_deferrable", fallback=False)
+            if deferrable is None
+            else deferrable
+        )
         self.poll_interval = _positive("poll_interval", poll_interval)
         self.timeout = _positive("timeout", timeout)
         self.max_creative_units = (
@@ -231,6 +236,8 @@ class Veo31GenerateOperator(BaseOperator):
         return {name: getattr(self, name) for name in VEO31_PARAMETERS}
 
     def execute(self, context: Context) -> str | JobResult:
+        # An empty link until a job exists: the link never looks up a missing XCom (logged as an error).
+        context["ti"].xcom_push(key=JOB_URL_XCOM_KEY, value="")
         request = self.build_request()
         store = context.get("task_state_store")
         if store is None:

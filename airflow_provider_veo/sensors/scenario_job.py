@@ -63,7 +63,8 @@ class ScenarioJobSensor(BaseSensorOperator):
     :param job_id: the job to wait on (templated).
     :param scenario_conn_id: Airflow connection (type ``scenario``).
     :param project_id: Scenario project, when not the connection's (templated).
-    :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``).
+    :param deferrable: wait in the triggerer; ``None`` (the default) follows
+        ``[operators] default_deferrable``, read when the task is created.
     :param max_consecutive_failures: pokes (or trigger polls) in a row that may fail transiently
         before the sensor fails.
     """
@@ -78,7 +79,7 @@ class ScenarioJobSensor(BaseSensorOperator):
         job_id: str,
         scenario_conn_id: str = ScenarioHook.default_conn_name,
         project_id: str | None = None,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        deferrable: bool | None = None,
         max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES,
         **kwargs: Any,
     ) -> None:
@@ -90,7 +91,11 @@ class ScenarioJobSensor(BaseSensorOperator):
         self.job_id = job_id
         self.scenario_conn_id = scenario_conn_id
         self.project_id = project_id
-        self.deferrable = deferrable
+        self.deferrable = (
+            conf.getboolean("operators", "default_deferrable", fallback=False)
+            if deferrable is None
+            else deferrable
+        )
         self.max_consecutive_failures = max_consecutive_failures
 
     @cached_property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_veo.exceptions import AssetTransferError, InvalidParameterError
@@ -31,6 +32,28 @@ def parse_asset_ids(value: list[str] | tuple[str, ...] | str | None) -> list[str
     if not isinstance(items, (list, tuple)) or not all(isinstance(item, str) and item for item in items):
         raise InvalidParameterError("asset_ids", value, "a list of non-empty asset id strings")
     return list(dict.fromkeys(items))
+
+
+def job_id_of(job: Mapping[str, Any] | str | None) -> str | None:
+    """The ``job_id`` of a generate task's result (a mapping, or its rendered text), if given.
+
+    >>> job_id_of({"job_id": "job_1", "status": "success", "asset_ids": ["asset_a"], "cost": 60.0})
+    'job_1'
+    """
+    if job is None or job == "":
+        return None
+    value: Any = job
+    if isinstance(job, str):
+        try:
+            value = ast.literal_eval(job.strip())
+        except (ValueError, SyntaxError):
+            value = None
+    job_id = value.get("job_id") if isinstance(value, Mapping) else None
+    if not isinstance(job_id, str) or not job_id:
+        raise InvalidParameterError(
+            "job", job, "the result of a generate task: a mapping with a non-empty 'job_id'"
+        )
+    return job_id
 
 
 def job_asset_ids(job: Job | None) -> list[str]:

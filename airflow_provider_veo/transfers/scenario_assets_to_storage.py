@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -25,7 +25,7 @@ from airflow_provider_veo.exceptions import (
 )
 from airflow_provider_veo.hooks.scenario import ScenarioHook
 from airflow_provider_veo.models.api import Job, ScenarioAsset
-from airflow_provider_veo.transfers.asset_ids import job_asset_ids, parse_asset_ids
+from airflow_provider_veo.transfers.asset_ids import job_asset_ids, job_id_of, parse_asset_ids
 from airflow_provider_veo.transfers.concurrency import WorkerResources, run_all
 from airflow_provider_veo.transfers.object_names import (
     destination_path,
@@ -43,7 +43,11 @@ if TYPE_CHECKING:
 MIB: Final = 1024 * 1024
 #: S3 refuses multipart parts under 5 MiB; the writer's block is never smaller.
 MIN_BLOCK_SIZE: Final = 5 * MIB
-DEFAULT_OBJECT_NAME: Final = "{{ dag.dag_id }}/{{ run_id }}/{job_id}/{asset_id}.mp4"
+#: ``<dag>/<run>/<job>/<asset>.mp4``; the run id's ``:`` and ``+`` (``manual__2026-11-29T23:07:31+00:00``)
+#: become ``-`` and ``_``, which every store and file system takes in a name.
+DEFAULT_OBJECT_NAME: Final = (
+    "{{ dag.dag_id }}/{{ run_id | replace(':', '-') | replace('+', '_') }}/{job_id}/{asset_id}.mp4"
+)
 DEFAULT_ASSET_ALIAS: Final = "scenario-videos"
 
 
@@ -95,11 +99,18 @@ class ScenarioAssetsToStorageOperator(BaseOperator):
 
         store = ScenarioAssetsToStorageOperator(
             task_id="store",
-            job_id=generate.output["job_id"],  # a Veo31GenerateOperator upstream
+            job=generate.output,  # the result of a Veo31GenerateOperator upstream
             destination="s3://my-bucket/veo/",
             dest_conn_id="aws_default",
         )
 
+    Mapped, one store per generated video: ``ScenarioAssetsToStorageOperator.partial(task_id="store",
+    destination=...).expand(job=generate.output)`` (``generate`` mapped with ``.partial().expand()``
+    or ``.expand_kwargs()``).
+
+    :param job: the result of a generate task (templated; e.g. ``generate.output``, mapped or not):
+        a mapping with ``job_id`` (and ``asset_ids``), as :class:`Veo31GenerateOperator` returns.
+        Use it instead of ``job_id``.
     :param asset_ids: asset ids to copy (templated): a list, one id, or a rendered list literal.
         When omitted, the assets of ``job_id`` (``metadata.assetIds``) are copied.
     :param job_id: the Scenario job (templated). Needed when ``asset_ids`` is omitted; otherwise the
@@ -125,6 +136,7 @@ class ScenarioAssetsToStorageOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = (
+        "job",
         "asset_ids",
         "job_id",
         "destination",
@@ -137,6 +149,7 @@ class ScenarioAssetsToStorageOperator(BaseOperator):
     def __init__(
         self,
         *,
+        job: Mapping[str, Any] | str | None = None,
         asset_ids: list[str] | str | None = None,
         job_id: str | None = None,
         destination: str,
@@ -153,8 +166,10 @@ class ScenarioAssetsToStorageOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if asset_ids is None and job_id is None:
-            raise InvalidParameterError("asset_ids", None, "pass asset_ids, job_id, or both")
+        if asset_ids is None and job_id is None and job is None:
+            raise InvalidParameterError(
+                "job", None, "pass job (a generate task's result), job_id or asset_ids"
+            )
         try:
             self.if_exists = IfExists(if_exists)
         except ValueError:
@@ -164,6 +179,7 @@ class ScenarioAssetsToStorageOperator(BaseOperator):
         _require_positive("max_concurrency", max_concurrency)
         _require_positive("chunk_size", chunk_size)
         _require_positive("max_attempts", max_attempts)
+        self.job = job
         self.asset_ids = asset_ids
         self.job_id = job_id
         self.destination = destination
@@ -191,7 +207,7 @@ class ScenarioAssetsToStorageOperator(BaseOperator):
 
     def execute(self, context: Context) -> list[str]:
         self._cancelled = threading.Event()
-        job_id = self.job_id or None
+        job_id = self.job_id or job_id_of(self.job)
         job = self.hook.get_job(job_id) if job_id else None
         asset_ids = parse_asset_ids(self.asset_ids) or job_asset_ids(job)
         for asset_id in asset_ids:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
@@ -20,6 +21,8 @@ from airflow_provider_veo.triggers.job_polling import (
     JobPoller,
     report_cancel,
 )
+from airflow_provider_veo.triggers.job_watch import SILENT_INTERVALS, Polling
+from airflow_provider_veo.triggers.job_watcher import watch_job
 
 
 class JobCompleteTrigger(BaseTrigger):
@@ -42,6 +45,11 @@ class JobCompleteTrigger(BaseTrigger):
     :param max_consecutive_failures: polls in a row that may fail transiently (429, 5xx, connection
         trouble; each poll request is retried once quickly by the hook) before the trigger gives up
         with an ``error`` event. A 429's ``Retry-After`` is honoured.
+    :param polling: ``"coalesced"`` (default): the triggers of one triggerer share one listing of
+        recently updated jobs per interval (:mod:`.job_watcher`), and each reads its own job only
+        to confirm an outcome, after silence and at the deadline, so API requests stay flat as
+        waiting jobs grow; if listing fails they fall back to ``"per_job"``: one ``GET /jobs/{id}``
+        per trigger per interval.
 
     >>> import time
     >>> trigger = JobCompleteTrigger(job_id="job_123", end_time=time.time() + 3600)
@@ -59,6 +67,7 @@ class JobCompleteTrigger(BaseTrigger):
         project_id: str | None = None,
         poll_interval: float = 10.0,
         max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES,
+        polling: Polling | str = Polling.COALESCED,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         check_delay("poll_interval", poll_interval, allow_zero=False)
@@ -71,6 +80,11 @@ class JobCompleteTrigger(BaseTrigger):
         self.project_id = project_id
         self.poll_interval = float(poll_interval)
         self.max_consecutive_failures = int(max_consecutive_failures)
+        try:
+            self.polling = Polling(polling)
+        except ValueError:
+            known = ", ".join(repr(mode.value) for mode in Polling)
+            raise ValueError(f"polling must be one of {known}, got {polling!r}") from None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -82,6 +96,7 @@ class JobCompleteTrigger(BaseTrigger):
                 "project_id": self.project_id,
                 "poll_interval": self.poll_interval,
                 "max_consecutive_failures": self.max_consecutive_failures,
+                "polling": self.polling.value,
             },
         )
 
@@ -103,17 +118,52 @@ class JobCompleteTrigger(BaseTrigger):
             return poller.error_event(f"{type(error).__name__}: {error}")
 
     async def _poll(self, hook: ScenarioAsyncHook, poller: JobPoller) -> JobEvent:
+        if self.polling is Polling.COALESCED:
+            return await self._poll_coalesced(hook, poller)
         while True:
-            try:
-                job = await hook.get_job(self.job_id, deadline=self.end_time)
-            except Exception as error:  # whatever it is, the poller turns it into an event or a retry
-                event = poller.on_error(error)
-            else:
-                event = poller.on_job(job)
-            event = event or poller.on_deadline()
+            event = await self._read_own_job(hook, poller)
             if event is not None:
                 return event
             await asyncio.sleep(poller.next_delay(self.poll_interval))
+
+    async def _read_own_job(self, hook: ScenarioAsyncHook, poller: JobPoller) -> JobEvent | None:
+        """One direct ``GET /jobs/{id}``; the final event when the wait is over."""
+        try:
+            job = await hook.get_job(self.job_id, deadline=self.end_time)
+        except Exception as error:  # whatever it is, the poller turns it into an event or a retry
+            event = poller.on_error(error)
+        else:
+            event = poller.on_job(job)
+        return event or poller.on_deadline()
+
+    async def _poll_coalesced(self, hook: ScenarioAsyncHook, poller: JobPoller) -> JobEvent:
+        """Wait for the shared watcher's reports; read the job directly only when it matters:
+        first, when it is reported finished, after :data:`SILENT_INTERVALS` of silence, at the
+        deadline, and for good once the watcher gave up (per-job polling)."""
+        async with watch_job(
+            conn_id=self.scenario_conn_id,
+            project_id=self.project_id,
+            job_id=self.job_id,
+            interval=self.poll_interval,
+        ) as subscription:
+            event = await self._read_own_job(hook, poller)
+            while event is None:
+                silence = min(self.poll_interval * SILENT_INTERVALS, max(self.end_time - time.time(), 0.0))
+                reported = await subscription.next_report(timeout=poller.next_delay(silence))
+                if subscription.fallback:
+                    return await self._poll_per_job(hook, poller)
+                if reported is not None and not reported.status.is_terminal and time.time() < self.end_time:
+                    poller.on_job(reported)  # progress, as listed
+                    continue
+                event = await self._read_own_job(hook, poller)
+            return event
+
+    async def _poll_per_job(self, hook: ScenarioAsyncHook, poller: JobPoller) -> JobEvent:
+        while True:
+            await asyncio.sleep(poller.next_delay(self.poll_interval))
+            event = await self._read_own_job(hook, poller)
+            if event is not None:
+                return event
 
     async def on_kill(self) -> None:
         """Try to cancel the job when a user kills the deferred task (Airflow 3.3 calls this).

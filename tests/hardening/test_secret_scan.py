@@ -43,7 +43,9 @@ AIRFLOW_MASK_SECRET_MARKERS = ("MaskSecret",)
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[ScenarioEmulator]:
-    with run_emulator(EmulatorConfig(job_duration=0.5, api_key=KEY, api_secret=SECRET)) as emu:
+    with run_emulator(
+        EmulatorConfig(job_duration=0.5, api_key=KEY, api_secret=SECRET, strict_credentials=True)
+    ) as emu:
         yield emu
 
 

@@ -44,6 +44,11 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, E
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--api-key", default=defaults.api_key)
     parser.add_argument("--api-secret", default=defaults.api_secret)
+    parser.add_argument(
+        "--strict-credentials",
+        action="store_true",
+        help="accept only --api-key/--api-secret (default: any non-empty key and secret)",
+    )
     parser.add_argument("--allow-cancel", action="store_true", help="let jobs be canceled (Scenario refuses)")
     parser.add_argument(
         "--max-parallel-jobs", type=int, default=None, help="429 beyond this many running jobs"
@@ -65,6 +70,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, E
         config = EmulatorConfig(
             api_key=args.api_key,
             api_secret=args.api_secret,
+            strict_credentials=args.strict_credentials,
             job_duration=args.job_duration,
             seed=args.seed,
             allow_cancel=args.allow_cancel,

@@ -23,9 +23,12 @@ class EmulatorConfig:
     0.5
     """
 
-    #: The only Basic-auth credentials accepted (``Authorization: Basic base64(key:secret)``).
+    #: The credentials :meth:`~ScenarioEmulator.airflow_connection` hands out. Like moto, the emulator
+    #: accepts any non-empty Basic-auth key and secret, so users' own connections work unchanged;
+    #: with ``strict_credentials`` it accepts only these (and answers 401 otherwise).
     api_key: str = "emulator-key"
     api_secret: str = "emulator-secret"  # noqa: S105 - the emulator's public test credential
+    strict_credentials: bool = False
     #: Seconds from submission to ``success``; statuses advance on the wall clock.
     job_duration: float = 2.0
     #: Seeds ids, generation seeds and fractional faults.

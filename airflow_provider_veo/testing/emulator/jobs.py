@@ -24,6 +24,10 @@ _RUN_START, _RUN_END = 0.25, 0.85
 _RUN_PROGRESS, _FINAL_PROGRESS = 0.95, 0.99
 
 
+JOB_TYPE: Final = "custom"
+"""The type of every ``/generate/custom/*`` job."""
+
+
 @dataclass(frozen=True)
 class JobFailure:
     error: str
@@ -106,7 +110,7 @@ class JobRecord:
         failed = status is JobStatus.FAILURE
         return {
             "jobId": self.job_id,
-            "jobType": "custom",
+            "jobType": JOB_TYPE,
             "status": status.value,
             "progress": progress,
             "statusHistory": [{"status": s.value, "date": iso(at)} for s, at in history],
