@@ -21,13 +21,24 @@ class ScenarioConfigurationError(ScenarioError):
 
 
 class InvalidParameterError(ScenarioError, ValueError):
-    """A Veo 3.1 parameter is invalid; raised before any HTTP request is made."""
+    """A Veo 3.1 parameter is invalid; raised before any HTTP request is made.
 
-    def __init__(self, parameter: str, value: Any, allowed: str) -> None:
+    ``task_id``, when known, names the task so two tasks in one DAG file can be told apart.
+    """
+
+    def __init__(self, parameter: str, value: Any, allowed: str, *, task_id: str | None = None) -> None:
         self.parameter = parameter
         self.value = value
         self.allowed = allowed
-        super().__init__(f"Invalid {parameter}={value!r}: {allowed}")
+        self.task_id = task_id
+        prefix = f"Task {task_id!r}: " if task_id else ""
+        super().__init__(f"{prefix}Invalid {parameter}={value!r}: {allowed}")
+
+    def for_task(self, task_id: str) -> InvalidParameterError:
+        """The same error naming ``task_id`` (itself when it already names a task)."""
+        if self.task_id:
+            return self
+        return InvalidParameterError(self.parameter, self.value, self.allowed, task_id=task_id)
 
 
 # --- HTTP errors returned by the API ---------------------------------------------------------------
