@@ -92,7 +92,7 @@ def request_fingerprint(model_id: str, request: Veo31Request) -> str:
 
 def image_input(name: str, value: Any) -> str:
     """The text form of one image input; anything but a string or a path is refused naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (str, os.PathLike)):
+    if not isinstance(value, (str, os.PathLike, ObjectStoragePath)):
         raise InvalidParameterError(
             parameter_label(name),
             value,
