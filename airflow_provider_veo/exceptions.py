@@ -220,6 +220,27 @@ class ScenarioUploadError(ScenarioError):
     """An upload to Scenario ended in status ``failed``, or was not imported in time."""
 
 
+class ExtendChainStepError(ScenarioError):
+    """Step ``step`` of an Extend chain did not produce its video; the earlier steps' videos are kept.
+
+    ``kept_asset_ids`` are the videos of steps 1 to ``step - 1``; ``__cause__`` is the step's error.
+    A retry of the task resumes the chain at this step without paying again for the earlier ones.
+    """
+
+    def __init__(
+        self, *, step: int, steps: int, job_id: str | None, kept_asset_ids: list[str], cause: str
+    ) -> None:
+        self.step = step
+        self.steps = steps
+        self.job_id = job_id
+        self.kept_asset_ids = kept_asset_ids
+        kept = ", ".join(kept_asset_ids) or "none"
+        super().__init__(
+            f"Extend step {step}/{steps} (job {job_id or 'not created'}) failed: {cause}. "
+            f"Videos of the earlier steps are kept: {kept}."
+        )
+
+
 def allowed_values(values: Iterable[Any]) -> str:
     """Render allowed values for an :class:`InvalidParameterError` message."""
     return "allowed values are " + ", ".join(repr(v) for v in values)

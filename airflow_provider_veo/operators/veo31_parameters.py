@@ -117,14 +117,14 @@ def _images(name: str, value: Any) -> Any:
     return value
 
 
-def _int(name: str, value: Any) -> Any:
+def as_int(value: Any) -> Any:
     """``"8"`` -> 8; anything else unchanged, for the request to judge (naming the parameter)."""
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value)
     return value
 
 
-def _bool(name: str, value: Any) -> Any:
+def as_bool(value: Any) -> Any:
     """``"true"`` / ``"false"`` (any case) -> bool; anything else unchanged, for the request to judge."""
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
@@ -135,7 +135,7 @@ _CONVERTERS: Final[dict[str, Callable[[str, Any], Any]]] = {
     "image": _image,
     "last_frame_image": _image,
     "reference_images": _images,
-    "generate_audio": _bool,
-    "duration": _int,
-    "seed": _int,
+    "generate_audio": lambda _, value: as_bool(value),
+    "duration": lambda _, value: as_int(value),
+    "seed": lambda _, value: as_int(value),
 }

@@ -34,14 +34,19 @@ def build_sidecar(
     sha256: str,
     size: int,
     transferred_at: str,
+    chain: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The provenance record of one video (``schema_version`` 1; see docs/transfers.md)."""
+    """The provenance record of one video (``schema_version`` 1; see docs/transfers.md).
+
+    ``chain`` (the ``chain`` of a ``Veo31ExtendOperator`` result: source asset, each step's prompt,
+    job id, video and cost) is recorded as is under ``"chain"`` when given.
+    """
     metadata: Mapping[str, Any] = asset.get("metadata") or {}
     properties: Mapping[str, Any] = asset.get("properties") or {}
     job_metadata: Mapping[str, Any] = (job or {}).get("metadata") or {}
     parameters: Mapping[str, Any] = job_metadata.get("input") or {}
     billing: Mapping[str, Any] = (job or {}).get("billing") or {}
-    return {
+    record = {
         "schema_version": SCHEMA_VERSION,
         "source": "scenario",
         "provider_version": __version__,
@@ -64,6 +69,9 @@ def build_sidecar(
         "created_at": asset.get("createdAt"),
         "transferred_at": transferred_at,
     }
+    if chain is not None:
+        record["chain"] = dict(chain)
+    return record
 
 
 def encode(record: Mapping[str, Any]) -> bytes:

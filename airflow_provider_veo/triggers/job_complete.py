@@ -41,6 +41,7 @@ class JobCompleteTrigger(BaseTrigger):
     :param max_consecutive_failures: polls in a row that may fail transiently (429, 5xx, connection
         trouble; each poll request is retried once quickly by the hook) before the trigger gives up
         with an ``error`` event. A 429's ``Retry-After`` is honoured.
+    :param label: starts each progress line, e.g. ``step 3/10`` for one step of an Extend chain.
 
     >>> import time
     >>> trigger = JobCompleteTrigger(job_id="job_123", end_time=time.time() + 3600)
@@ -58,6 +59,7 @@ class JobCompleteTrigger(BaseTrigger):
         project_id: str | None = None,
         poll_interval: float = 10.0,
         max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES,
+        label: str | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         if poll_interval <= 0:
@@ -70,6 +72,7 @@ class JobCompleteTrigger(BaseTrigger):
         self.project_id = project_id
         self.poll_interval = float(poll_interval)
         self.max_consecutive_failures = int(max_consecutive_failures)
+        self.label = label
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -81,6 +84,7 @@ class JobCompleteTrigger(BaseTrigger):
                 "project_id": self.project_id,
                 "poll_interval": self.poll_interval,
                 "max_consecutive_failures": self.max_consecutive_failures,
+                "label": self.label,
             },
         )
 
@@ -94,6 +98,7 @@ class JobCompleteTrigger(BaseTrigger):
             end_time=self.end_time,
             max_consecutive_failures=self.max_consecutive_failures,
             log=self.log,
+            label=self.label,
         )
         try:
             async with self._hook() as hook:
