@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import requests
 
+from airflow_provider_veo.models.veo31 import Veo31Rules
 from airflow_provider_veo.models.veo31_family import (
     EXTEND_MODEL_ID,
     FAST_MODEL_ID,
@@ -16,7 +17,6 @@ from airflow_provider_veo.models.veo31_family import (
     VEO31_FAMILY,
     model_inputs,
 )
-from airflow_provider_veo.models.veo31 import Veo31Rules
 from airflow_provider_veo.testing import EmulatorConfig
 from airflow_provider_veo.testing.mp4probe import probe_mp4
 
