@@ -48,6 +48,8 @@ if TYPE_CHECKING:
     from airflow.sdk.execution_time.context import TaskStateStoreAccessor
 
 MAX_JOBS_SCANNED = 1000
+RESULT_XCOM_KEYS = ("asset_ids", "intermediate_asset_ids", "chain")
+"""Parts of the result also pushed under their own XCom key, e.g. for ``extend.output["chain"]``."""
 _PARSE_TIME_VIDEO = "asset_parse_time"  # stands in for a templated source when validating at parse time
 
 
@@ -109,7 +111,9 @@ class Veo31ExtendOperator(BaseOperator):
     final video; under ``Veo31Rules(extend_returns_whole_video=False)`` the source followed by every
     extension, in order), ``intermediate_asset_ids`` (steps 1 to n-1), ``job_id`` (the last step's),
     ``status``, ``cost`` (the sum) and ``chain``: the source asset and each step's prompt, job id,
-    video and cost, which the transfer's ``chain`` argument writes into the sidecar.
+    video and cost, which the transfer's ``chain`` argument writes into the sidecar. ``asset_ids``,
+    ``intermediate_asset_ids`` and ``chain`` are also pushed under their own XCom keys, so
+    ``extend.output["chain"]`` can feed the transfer.
 
     :param source: the video to extend (templated): a Scenario asset id or a generate/extend result.
     :param prompts: one continuation prompt per step (templated), 1 to 20 of them.
@@ -271,7 +275,10 @@ class Veo31ExtendOperator(BaseOperator):
             else:
                 event = self._wait(job_id, label)
             self._complete_step(store, chain, n, event)
-        return self._result(store, chain)
+        result = self._result(store, chain)
+        for key in RESULT_XCOM_KEYS:  # so that ``extend.output["chain"]`` works downstream
+            context["ti"].xcom_push(key=key, value=result[key])
+        return result
 
     def _job_for_step(
         self, store: TaskStateStoreAccessor | None, chain: _Chain, n: int, record: StepRecord | None
