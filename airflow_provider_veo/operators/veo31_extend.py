@@ -253,10 +253,9 @@ class Veo31ExtendOperator(BaseOperator):
             record = self._record(store, chain, n)
             if record is not None and record.asset_id:
                 continue
-            job_id = self._job_for_step(store, chain, n, record)
+            job_id, job = self._job_for_step(store, chain, n, record)
             label = f"step {n}/{chain.steps}"
-            job = self._get_job(job_id)
-            if job_status(job).is_terminal:
+            if job is not None and job_status(job).is_terminal:
                 event = JobEvent.from_terminal_job(job, job_id=job_id)
             elif self.deferrable:
                 self.defer(
@@ -282,8 +281,9 @@ class Veo31ExtendOperator(BaseOperator):
 
     def _job_for_step(
         self, store: TaskStateStoreAccessor | None, chain: _Chain, n: int, record: StepRecord | None
-    ) -> str:
-        """The job of step ``n``: the recorded one when it may still give the video, else a new one."""
+    ) -> tuple[str, dict[str, Any] | None]:
+        """The job of step ``n`` (and its last state, if read): the recorded one when it may still give
+        the video, else a new one."""
         if record is not None and record.job_id is None and record.submitted_at and record.body:
             found = self._find_unconfirmed_submission(record, n)
             record = replace(record, job_id=found) if found else None
@@ -291,14 +291,15 @@ class Veo31ExtendOperator(BaseOperator):
                 self._save(store, n, record)
         if record is not None and record.job_id:
             try:
-                status = job_status(self._get_job(record.job_id))
+                job: dict[str, Any] | None = self._get_job(record.job_id)
             except ScenarioNotFoundError:
-                status = None
+                job = None
+            status = job_status(job) if job is not None else None
             if status is JobStatus.SUCCESS or (status is not None and not status.is_terminal):
                 self.log.info(
                     "step %d/%d: resuming job %s; not submitting again", n, chain.steps, record.job_id
                 )
-                return record.job_id
+                return record.job_id, job
             self.log.warning(
                 "step %d/%d: recorded job %s ended with %s; submitting it again",
                 n,
@@ -306,7 +307,7 @@ class Veo31ExtendOperator(BaseOperator):
                 record.job_id,
                 status.value if status else "nothing (not found)",
             )
-        return self._submit_step(store, chain, n)
+        return self._submit_step(store, chain, n), None
 
     def _submit_step(self, store: TaskStateStoreAccessor | None, chain: _Chain, n: int) -> str:
         """Submit step ``n`` on the previous step's video, recording the attempt before the paid call."""
