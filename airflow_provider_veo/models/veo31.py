@@ -316,7 +316,7 @@ def _api_body(request: Any, python_names: Sequence[str]) -> dict[str, Any]:
     return body
 
 
-_GENERATE_PARAMETERS: Final = tuple(name for name in API_FIELDS if name != "video")
+_GENERATE_PARAMETERS: Final = VEO31.python_inputs  # the full model takes every generation input
 
 
 @dataclass(frozen=True)

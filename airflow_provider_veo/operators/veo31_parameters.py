@@ -19,7 +19,6 @@ from airflow.sdk import ObjectStoragePath
 
 from airflow_provider_veo.exceptions import InvalidParameterError
 from airflow_provider_veo.models.veo31 import (
-    API_FIELDS,
     DEFAULT_RULES,
     MODEL_ID,
     Veo31Request,
@@ -27,9 +26,10 @@ from airflow_provider_veo.models.veo31 import (
     generate_spec,
     parameter_label,
 )
+from airflow_provider_veo.models.veo31_family import VEO31
 from airflow_provider_veo.operators.image_inputs import image_label
 
-VEO31_PARAMETERS: Final = tuple(name for name in API_FIELDS if name != "video")
+VEO31_PARAMETERS: Final = VEO31.python_inputs
 """The operator arguments that are Veo 3.1 generation parameters (snake_case), in the reference's order."""
 
 #: Values whose type says they are final at parse time (anything else, e.g. an XComArg, is not).
