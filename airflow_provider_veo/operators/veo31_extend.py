@@ -401,7 +401,9 @@ class Veo31ExtendOperator(BaseOperator):
         properties = asset.get("properties") or {}
         if asset.get("kind") not in (None, "video"):
             raise InvalidParameterError(
-                "source", chain.source, f"is a {asset.get('kind')} asset; Extend needs a video"
+                "source",
+                chain.source,
+                f"is not a video (kind {asset.get('kind')!r}); Extend needs a video asset",
             ).for_task(self.task_id)
         width, height = properties.get("width"), properties.get("height")
         if width is None or height is None:

@@ -115,7 +115,7 @@ def test_the_whole_chain_is_estimated_before_paying(scenario_emulator) -> None:
 @pytest.mark.parametrize(
     ("make_source", "fragment"),
     [
-        (lambda emu: emu.create_image_asset(), "is a image asset"),
+        (lambda emu: emu.create_image_asset(), "is not a video"),
         (lambda emu: emu.create_video_asset(size=None), "above the 20 s"),
     ],
 )
