@@ -32,13 +32,24 @@ class ScenarioConfigurationError(ScenarioPermanentError):
 
 
 class InvalidParameterError(ScenarioPermanentError, ValueError):
-    """A parameter is invalid; raised before any HTTP request is made."""
+    """A parameter is invalid; raised before any HTTP request is made.
 
-    def __init__(self, parameter: str, value: Any, allowed: str) -> None:
+    ``task_id``, when known, names the task so two tasks in one DAG file can be told apart.
+    """
+
+    def __init__(self, parameter: str, value: Any, allowed: str, *, task_id: str | None = None) -> None:
         self.parameter = parameter
         self.value = value
         self.allowed = allowed
-        super().__init__(f"Invalid {parameter}={value!r}: {allowed}")
+        self.task_id = task_id
+        prefix = f"Task {task_id!r}: " if task_id else ""
+        super().__init__(f"{prefix}Invalid {parameter}={value!r}: {allowed}")
+
+    def for_task(self, task_id: str) -> InvalidParameterError:
+        """The same error naming ``task_id`` (itself when it already names a task)."""
+        if self.task_id:
+            return self
+        return InvalidParameterError(self.parameter, self.value, self.allowed, task_id=task_id)
 
 
 # --- HTTP errors returned by the API ---------------------------------------------------------------
@@ -277,6 +288,27 @@ class DestinationExistsError(AssetTransferError, ScenarioPermanentError):
 
 class ScenarioUploadError(ScenarioError):
     """An upload to Scenario ended in status ``failed``, or was not imported in time."""
+
+
+class ExtendChainStepError(ScenarioError):
+    """Step ``step`` of an Extend chain did not produce its video; the earlier steps' videos are kept.
+
+    ``kept_asset_ids`` are the videos of steps 1 to ``step - 1``; ``__cause__`` is the step's error.
+    A retry of the task resumes the chain at this step without paying again for the earlier ones.
+    """
+
+    def __init__(
+        self, *, step: int, steps: int, job_id: str | None, kept_asset_ids: list[str], cause: str
+    ) -> None:
+        self.step = step
+        self.steps = steps
+        self.job_id = job_id
+        self.kept_asset_ids = kept_asset_ids
+        kept = ", ".join(kept_asset_ids) or "none"
+        super().__init__(
+            f"Extend step {step}/{steps} (job {job_id or 'not created'}) failed: {cause}. "
+            f"Videos of the earlier steps are kept: {kept}."
+        )
 
 
 def allowed_values(values: Iterable[Any]) -> str:

@@ -34,7 +34,13 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "operators": [
-            {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_veo.operators.veo31"]}
+            {
+                "integration-name": INTEGRATION,
+                "python-modules": [
+                    "airflow_provider_veo.operators.veo31",
+                    "airflow_provider_veo.operators.veo31_extend",
+                ],
+            }
         ],
         "sensors": [
             {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_veo.sensors.scenario_job"]}

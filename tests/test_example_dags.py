@@ -24,3 +24,10 @@ def test_main_example_wires_generate_to_store(dagbag: DagBag) -> None:
     dag = dagbag.dags["veo31_generate_to_storage"]
     assert dag.get_task("generate").downstream_task_ids == {"store"}
     assert dag.get_task("generate").deferrable is True
+
+
+def test_long_form_example_chains_generate_extend_store(dagbag: DagBag) -> None:
+    dag = dagbag.dags["veo31_long_form"]
+    assert dag.get_task("generate").downstream_task_ids == {"extend"}
+    assert dag.get_task("extend").downstream_task_ids == {"store"}
+    assert len(dag.get_task("extend").prompts) == 4  # 8 s + 4 x 7 s = 36 s

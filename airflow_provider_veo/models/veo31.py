@@ -1,101 +1,150 @@
-"""The Veo 3.1 request: every parameter, its allowed values and every cross-field rule.
+"""The Veo 3.1 family's rules: every value check and cross-field rule, applied per model.
 
-This module is the single source of truth for the rules. :class:`Veo31Request` validates what the
-operator sends before any paid request, and the emulator validates incoming bodies with
-:func:`validate_api_body` so both reject exactly the same inputs. ``GET /models/{id}`` in the emulator
-is derived from :func:`model_inputs`.
+This module is the single source of truth for the rules; what each model takes is data in
+:mod:`airflow_provider_veo.models.veo31_family`. :class:`Veo31Request` (generation: 3.1, Fast, Lite)
+and :class:`Veo31ExtendRequest` (Extend) validate what the operators send before any paid request,
+and the emulator validates incoming bodies with :func:`validate_api_body` so both reject exactly the
+same inputs. ``GET /models/{id}`` in the emulator is derived from
+:func:`~airflow_provider_veo.models.veo31_family.model_inputs`.
 
-Rules come from the Veo 3.1 API reference and Scenario's model docs. Two rules are not settled
-upstream (see docs/api-unknowns.md) and are switchable through :class:`Veo31Rules`:
-``9:16`` with reference images (rejected by default, as the model page says) and whether
-``generateAudio`` must be sent (our operator always sends it).
+Rules come from the Veo 3.1 references and Scenario's model docs. Readings that are not settled
+upstream (see docs/api-unknowns.md) are switchable through :class:`Veo31Rules`, each defaulting to
+the safe reading: refuse before paying for a request the API may refuse or silently change.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from airflow_provider_veo.exceptions import InvalidParameterError, allowed_values
+from airflow_provider_veo.models.veo31_family import (
+    API_DEFAULTS,
+    API_FIELDS,
+    ASPECT_RATIOS,
+    ASSET_FIELDS,
+    DEFAULT_ASPECT_RATIO,
+    DEFAULT_DURATION,
+    DEFAULT_GENERATE_AUDIO,
+    DEFAULT_NEGATIVE_PROMPT,
+    DEFAULT_REFERENCE_IMAGES_TYPE,
+    DEFAULT_RESOLUTION,
+    DURATIONS,
+    EXTEND_MODEL_ID,
+    FRAME_RATE,
+    FRAME_SIZES,
+    GENERATE_MODELS,
+    MAX_EXTENSIONS,
+    MAX_REFERENCE_IMAGES,
+    MIN_REFERENCE_IMAGES,
+    MODEL_ID,
+    PYTHON_NAMES,
+    REFERENCE_DURATION,
+    REFERENCE_IMAGES_TYPES,
+    RESOLUTIONS,
+    SEED_MAX,
+    SEED_MIN,
+    VEO31,
+    VEO31_EXTEND,
+    Veo31Spec,
+    is_model_id,
+    model_inputs,
+)
 
-MODEL_ID: Final = "model_veo3-1"
-
-RESOLUTIONS: Final = ("720p", "1080p")
-ASPECT_RATIOS: Final = ("16:9", "9:16")
-DURATIONS: Final = (4, 6, 8)
-REFERENCE_IMAGES_TYPES: Final = ("ASSET", "STYLE")
-MIN_REFERENCE_IMAGES: Final = 1
-MAX_REFERENCE_IMAGES: Final = 3
-REFERENCE_DURATION: Final = 8
-SEED_MIN: Final = 0
-SEED_MAX: Final = 2**32 - 1
-
-DEFAULT_RESOLUTION: Final = "720p"
-DEFAULT_ASPECT_RATIO: Final = "16:9"
-DEFAULT_DURATION: Final = 8
-DEFAULT_REFERENCE_IMAGES_TYPE: Final = "ASSET"
-DEFAULT_NEGATIVE_PROMPT: Final = ""
-DEFAULT_GENERATE_AUDIO: Final = True
-
-#: Python keyword argument -> API field, in the reference's order.
-API_FIELDS: Final[Mapping[str, str]] = {
-    "prompt": "prompt",
-    "image": "image",
-    "last_frame_image": "lastFrameImage",
-    "reference_images": "referenceImages",
-    "reference_images_type": "referenceImagesType",
-    "negative_prompt": "negativePrompt",
-    "resolution": "resolution",
-    "generate_audio": "generateAudio",
-    "aspect_ratio": "aspectRatio",
-    "duration": "duration",
-    "seed": "seed",
-}
-_PYTHON_NAMES: Final = {api: py for py, api in API_FIELDS.items()}
-
-#: API field -> the value Veo uses when the field is unset (the reference's "Default" column).
-API_DEFAULTS: Final[Mapping[str, Any]] = {
-    "referenceImagesType": DEFAULT_REFERENCE_IMAGES_TYPE,
-    "negativePrompt": DEFAULT_NEGATIVE_PROMPT,
-    "resolution": DEFAULT_RESOLUTION,
-    "generateAudio": DEFAULT_GENERATE_AUDIO,
-    "aspectRatio": DEFAULT_ASPECT_RATIO,
-    "duration": DEFAULT_DURATION,
-}
-
-#: API fields that hold one asset id.
-ASSET_FIELDS: Final = ("image", "lastFrameImage")
-
-#: Frame size in pixels for each (aspect ratio, resolution).
-FRAME_SIZES: Final[Mapping[tuple[str, str], tuple[int, int]]] = {
-    ("16:9", "720p"): (1280, 720),
-    ("16:9", "1080p"): (1920, 1080),
-    ("9:16", "720p"): (720, 1280),
-    ("9:16", "1080p"): (1080, 1920),
-}
-FRAME_RATE: Final = 24
+__all__ = [
+    "API_DEFAULTS",
+    "API_FIELDS",
+    "ASPECT_RATIOS",
+    "DEFAULT_ASPECT_RATIO",
+    "DEFAULT_DURATION",
+    "DEFAULT_GENERATE_AUDIO",
+    "DEFAULT_NEGATIVE_PROMPT",
+    "DEFAULT_REFERENCE_IMAGES_TYPE",
+    "DEFAULT_RESOLUTION",
+    "DEFAULT_RULES",
+    "DURATIONS",
+    "FRAME_RATE",
+    "MODEL_ID",
+    "RESOLUTIONS",
+    "Veo31ExtendRequest",
+    "Veo31Request",
+    "Veo31Rules",
+    "asset_refs_in",
+    "frame_size",
+    "generate_spec",
+    "model_inputs",
+    "parameter_label",
+    "validate_api_body",
+    "with_defaults",
+]
 
 
 @dataclass(frozen=True)
 class Veo31Rules:
-    """Rules that are not settled upstream, switchable so the emulator can follow either reading."""
+    """Readings that are not settled upstream, switchable so the emulator can follow either one.
 
+    The defaults are the safe readings (refuse before paying); each switch is documented in
+    docs/api-unknowns.md.
+    """
+
+    #: ``9:16`` with reference images: the older 3.1 model page refused it; newer docs are silent.
     reject_portrait_with_reference_images: bool = True
+    #: ``generateAudio`` is marked required on every member (our operators always send it).
     require_generate_audio: bool = True
+    #: A field the model does not take: a 400 here; Scenario may ignore it silently (unknown).
     reject_unknown_fields: bool = True
+    #: ``lastFrameImage`` with ``referenceImages``: Google refuses it; Scenario is silent.
+    reject_last_frame_with_reference_images: bool = True
+    #: ``referenceImages`` without a ``prompt``: nothing says what to do with the references.
+    require_prompt_with_reference_images: bool = True
+    #: ``referenceImagesType`` without ``referenceImages``: has no effect, so it is a mistake.
+    reject_reference_images_type_alone: bool = True
+    #: What an Extend job returns: the whole longer video (Google's behaviour, the default), or only
+    #: the new 7 s (then a chain's video is the source followed by every extension, in order).
+    extend_returns_whole_video: bool = True
+    #: Extend calls allowed in one chain (Scenario: "up to 20 times").
+    max_extensions: int = MAX_EXTENSIONS
+    #: Longest Extend source in seconds: Gemini API 141 s (the default), Vertex 30 s; which backend
+    #: Scenario uses is unknown.
+    max_extend_source_seconds: float = 141.0
 
 
 DEFAULT_RULES: Final = Veo31Rules()
 
 
-def _name(api_field: str) -> str:
-    python = _PYTHON_NAMES.get(api_field, api_field)
-    return api_field if python == api_field else f"{python} ({api_field})"
+def generate_spec(model_id: object) -> Veo31Spec:
+    """The spec of a generation model (``model_veo3-1``, ``-fast``, ``-lite``), or a clear refusal.
+
+    >>> generate_spec("model_veo3-1-fast").name
+    'Veo 3.1 Fast'
+    """
+    if not is_model_id(model_id):
+        raise InvalidParameterError(
+            "model_id", model_id, "must be a Scenario model id such as 'model_veo3-1'"
+        )
+    spec = GENERATE_MODELS.get(str(model_id))
+    if spec is None:
+        hint = " (use Veo31ExtendOperator to extend a video)" if model_id == EXTEND_MODEL_ID else ""
+        raise InvalidParameterError(
+            "model_id", model_id, allowed_values(GENERATE_MODELS) + " (the Veo 3.1 generation models)" + hint
+        )
+    return spec
+
+
+def parameter_label(name: str) -> str:
+    """How errors name a parameter, from its Python or API name: ``last_frame_image (lastFrameImage)``.
+
+    >>> parameter_label("lastFrameImage") == parameter_label("last_frame_image")
+    True
+    """
+    python = PYTHON_NAMES.get(name, name)
+    api = API_FIELDS.get(python, name)
+    return api if python == api else f"{python} ({api})"
 
 
 def _fail(api_field: str, value: Any, allowed: str) -> InvalidParameterError:
-    return InvalidParameterError(_name(api_field), value, allowed)
+    return InvalidParameterError(parameter_label(api_field), value, allowed)
 
 
 def _check_str(body: Mapping[str, Any], key: str) -> str | None:
@@ -149,23 +198,35 @@ def _check_reference_images(body: Mapping[str, Any]) -> list[str] | None:
     return value
 
 
-def validate_api_body(body: Mapping[str, Any], rules: Veo31Rules = DEFAULT_RULES) -> None:
-    """Validate a ``POST /generate/custom/model_veo3-1`` body (camelCase API fields).
+def _check_fields(body: Mapping[str, Any], spec: Veo31Spec) -> None:
+    for key in body:
+        if spec.takes(key):
+            continue
+        if key in PYTHON_NAMES:
+            raise _fail(key, body[key], f"is not an input of {spec.model_id} ({spec.name})")
+        raise InvalidParameterError(
+            "body", key, f"unknown field; {spec.model_id} takes " + ", ".join(spec.inputs)
+        )
+
+
+def validate_api_body(
+    body: Mapping[str, Any], rules: Veo31Rules = DEFAULT_RULES, spec: Veo31Spec = VEO31
+) -> None:
+    """Validate a ``POST /generate/custom/{spec.model_id}`` body (camelCase API fields).
 
     Raises :class:`InvalidParameterError` naming the parameter, the value and what is allowed.
     """
     if not isinstance(body, Mapping):
         raise InvalidParameterError("body", body, "must be a JSON object")
     if rules.reject_unknown_fields:
-        unknown = sorted(set(body) - set(API_FIELDS.values()))
-        if unknown:
-            raise InvalidParameterError(
-                "body", unknown[0], "unknown field; known fields are " + ", ".join(API_FIELDS.values())
-            )
-    _check_str(body, "prompt")
+        _check_fields(body, spec)
+    else:
+        body = {key: value for key, value in body.items() if spec.takes(key)}
+    prompt = _check_str(body, "prompt")
     _check_str(body, "negativePrompt")
     image = _check_asset_id(body, "image")
-    _check_asset_id(body, "lastFrameImage")
+    last_frame = _check_asset_id(body, "lastFrameImage")
+    video = _check_asset_id(body, "video")
     references = _check_reference_images(body)
     _check_choice(body, "referenceImagesType", REFERENCE_IMAGES_TYPES)
     _check_choice(body, "resolution", RESOLUTIONS)
@@ -173,6 +234,8 @@ def validate_api_body(body: Mapping[str, Any], rules: Veo31Rules = DEFAULT_RULES
     _check_duration(body)
     _check_seed(body)
 
+    if video is None and "video" in spec.required:
+        raise _fail("video", None, "is required: the asset id of the video to extend")
     generate_audio = body.get("generateAudio")
     if generate_audio is None:
         if rules.require_generate_audio:
@@ -180,38 +243,47 @@ def validate_api_body(body: Mapping[str, Any], rules: Veo31Rules = DEFAULT_RULES
     elif not isinstance(generate_audio, bool):
         raise _fail("generateAudio", generate_audio, "must be a boolean (true or false)")
 
-    if references is not None:
-        if image is not None:
+    if references is None:
+        if rules.reject_reference_images_type_alone and body.get("referenceImagesType") is not None:
             raise _fail(
-                "referenceImages",
-                references,
-                "cannot be combined with image (first frame); set one or the other",
+                "referenceImagesType",
+                body["referenceImagesType"],
+                "applies to reference_images only; set reference_images or drop it",
             )
-        effective = with_defaults(body)
-        duration = int(effective["duration"])
-        if duration != REFERENCE_DURATION:
-            raise _fail(
-                "duration",
-                duration,
-                f"with reference_images only duration={REFERENCE_DURATION} is supported",
-            )
-        aspect_ratio = effective["aspectRatio"]
-        if rules.reject_portrait_with_reference_images and aspect_ratio == "9:16":
-            raise _fail(
-                "aspectRatio", aspect_ratio, "'9:16' is not supported with reference_images; use '16:9'"
-            )
+        return
+    if image is not None:
+        raise _fail(
+            "referenceImages", references, "cannot be combined with image (first frame); set one or the other"
+        )
+    if rules.reject_last_frame_with_reference_images and last_frame is not None:
+        raise _fail(
+            "referenceImages",
+            references,
+            "cannot be combined with last_frame_image (Google refuses it); set one or the other",
+        )
+    if rules.require_prompt_with_reference_images and not (prompt or "").strip():
+        raise _fail("prompt", prompt, "is required with reference_images: say what the references do")
+    effective = with_defaults(body, spec)
+    duration = int(effective["duration"])
+    if duration != REFERENCE_DURATION:
+        raise _fail(
+            "duration", duration, f"with reference_images only duration={REFERENCE_DURATION} is supported"
+        )
+    aspect_ratio = effective["aspectRatio"]
+    if rules.reject_portrait_with_reference_images and aspect_ratio == "9:16":
+        raise _fail("aspectRatio", aspect_ratio, "'9:16' is not supported with reference_images; use '16:9'")
 
 
-def with_defaults(body: Mapping[str, Any]) -> dict[str, Any]:
+def with_defaults(body: Mapping[str, Any], spec: Veo31Spec = VEO31) -> dict[str, Any]:
     """The effective request: a copy of ``body`` with :data:`API_DEFAULTS` filled in for every unset
-    (absent or ``null``) field. Validate ``body`` first; this neither validates nor drops fields.
+    (absent or ``null``) input of ``spec``. Validate ``body`` first; this neither validates nor drops.
 
     >>> with_defaults({"prompt": "a fox", "duration": 4})["resolution"]
     '720p'
     """
     effective = dict(body)
     for key, default in API_DEFAULTS.items():
-        if effective.get(key) is None:
+        if spec.takes(key) and effective.get(key) is None:
             effective[key] = default
     return effective
 
@@ -232,9 +304,26 @@ def frame_size(aspect_ratio: str, resolution: str) -> tuple[int, int]:
     return FRAME_SIZES[(aspect_ratio, resolution)]
 
 
+def _api_body(request: Any, python_names: Sequence[str]) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    for python_name in python_names:
+        value = getattr(request, python_name)
+        if value is None:
+            continue
+        if python_name == "reference_images" and isinstance(value, (list, tuple)):
+            value = list(value)
+        body[API_FIELDS[python_name]] = value
+    return body
+
+
+_GENERATE_PARAMETERS: Final = VEO31.python_inputs  # the full model takes every generation input
+
+
 @dataclass(frozen=True)
 class Veo31Request:
-    """A Veo 3.1 generation request with Python names; validated on construction.
+    """A generation request (``model_veo3-1``, ``-fast`` or ``-lite``) with Python names; validated on
+    construction against the rules of ``model_id``. A parameter the model does not take is refused
+    naming the model.
 
     >>> Veo31Request(prompt="a fox in the snow", duration=4).to_api_body()["duration"]
     4
@@ -251,61 +340,43 @@ class Veo31Request:
     aspect_ratio: str = DEFAULT_ASPECT_RATIO
     duration: int = DEFAULT_DURATION
     seed: int | None = None
+    model_id: str = MODEL_ID
     rules: Veo31Rules = field(default=DEFAULT_RULES, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        validate_api_body(self.to_api_body(), self.rules)
+        spec = self.spec
+        body = _api_body(self, _GENERATE_PARAMETERS)
+        _check_fields(body, spec)  # whatever the rules: never send a model what it does not take
+        validate_api_body(body, self.rules, spec)
+
+    @property
+    def spec(self) -> Veo31Spec:
+        return generate_spec(self.model_id)
 
     def to_api_body(self) -> dict[str, Any]:
-        """The JSON body for ``POST /generate/custom/model_veo3-1``: camelCase, unset fields omitted."""
-        body: dict[str, Any] = {}
-        for python_name, api_name in API_FIELDS.items():
-            value = getattr(self, python_name)
-            if value is None:
-                continue
-            if python_name == "reference_images":
-                value = list(value) if isinstance(value, (list, tuple)) else value
-            body[api_name] = value
-        return body
+        """The JSON body for ``POST /generate/custom/{model_id}``: camelCase, unset fields omitted."""
+        return _api_body(self, _GENERATE_PARAMETERS)
 
 
-def model_inputs() -> list[dict[str, Any]]:
-    """The ``inputs[]`` of ``GET /models/model_veo3-1``, derived from the rules above."""
+@dataclass(frozen=True)
+class Veo31ExtendRequest:
+    """One Extend call (``model_veo3-1-extend-video``): the video to continue and what happens next.
 
-    def entry(
-        name: str,
-        type_: str,
-        *,
-        default: Any = None,
-        allowed: Sequence[Any] | None = None,
-        required: bool = False,
-        **extra: Any,
-    ) -> dict[str, Any]:
-        item: dict[str, Any] = {"name": name, "type": type_, "label": name, "required": {"always": required}}
-        if default is not None:
-            item["default"] = default
-        if allowed is not None:
-            item["allowedValues"] = list(allowed)
-        item.update(extra)
-        return item
+    >>> Veo31ExtendRequest(video="asset_a", prompt="the fox runs on").to_api_body()["generateAudio"]
+    True
+    """
 
-    return [
-        entry("prompt", "string"),
-        entry("image", "file", kind="image"),
-        entry("lastFrameImage", "file", kind="image"),
-        entry(
-            "referenceImages", "file_array", kind="image", min=MIN_REFERENCE_IMAGES, max=MAX_REFERENCE_IMAGES
-        ),
-        entry(
-            "referenceImagesType",
-            "string",
-            default=DEFAULT_REFERENCE_IMAGES_TYPE,
-            allowed=REFERENCE_IMAGES_TYPES,
-        ),
-        entry("negativePrompt", "string", default=DEFAULT_NEGATIVE_PROMPT),
-        entry("resolution", "string", default=DEFAULT_RESOLUTION, allowed=RESOLUTIONS),
-        entry("generateAudio", "boolean", default=DEFAULT_GENERATE_AUDIO, required=True),
-        entry("aspectRatio", "string", default=DEFAULT_ASPECT_RATIO, allowed=ASPECT_RATIOS),
-        entry("duration", "number", default=DEFAULT_DURATION, allowed=DURATIONS),
-        entry("seed", "number", min=SEED_MIN, max=SEED_MAX),
-    ]
+    video: str
+    prompt: str | None = None
+    generate_audio: bool = DEFAULT_GENERATE_AUDIO
+    seed: int | None = None
+    rules: Veo31Rules = field(default=DEFAULT_RULES, compare=False, repr=False)
+
+    model_id: ClassVar[str] = EXTEND_MODEL_ID
+
+    def __post_init__(self) -> None:
+        validate_api_body(self.to_api_body(), self.rules, VEO31_EXTEND)
+
+    def to_api_body(self) -> dict[str, Any]:
+        """The JSON body for ``POST /generate/custom/model_veo3-1-extend-video``."""
+        return _api_body(self, VEO31_EXTEND.python_inputs)

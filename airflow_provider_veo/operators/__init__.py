@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from airflow_provider_veo.operators.veo31 import Veo31GenerateOperator
+from airflow_provider_veo.operators.veo31_extend import Veo31ExtendOperator
 
-__all__ = ["Veo31GenerateOperator"]
+__all__ = ["Veo31ExtendOperator", "Veo31GenerateOperator"]

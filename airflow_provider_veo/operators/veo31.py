@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
@@ -14,7 +13,6 @@ from airflow.sdk import BaseOperator, conf
 
 from airflow_provider_veo.exceptions import (
     CostLimitExceededError,
-    InvalidParameterError,
     ScenarioError,
     ScenarioRateLimitError,
 )
@@ -35,7 +33,9 @@ from airflow_provider_veo.operators.image_inputs import ImageInput, resolve_imag
 from airflow_provider_veo.operators.paid_submission import PaidSubmission, StateStore
 from airflow_provider_veo.operators.veo31_parameters import (
     VEO31_PARAMETERS,
-    known_at_parse_time,
+    check_at_parse_time,
+    naming_task,
+    positive_number,
     request_fingerprint,
     veo31_request,
 )
@@ -59,7 +59,7 @@ MAX_CEILING_DELAY = 600.0
 
 
 class Veo31GenerateOperator(BaseOperator):
-    """Generate a video with Google Veo 3.1 (Scenario model ``model_veo3-1``).
+    """Generate a video with Google Veo 3.1, Veo 3.1 Fast or Veo 3.1 Lite through Scenario.
 
     The job is submitted once; its id is pushed to XCom (key ``job_id``) and its page in the Scenario
     app (key ``job_url``, the "Scenario Job" link) before any waiting. With ``wait_for_completion``
@@ -75,13 +75,25 @@ class Veo31GenerateOperator(BaseOperator):
             resolution="1080p",
         )
 
+    **One operator for the family.** ``model_id`` selects the model and so its rules:
+    ``model_veo3-1`` (default, full quality), ``model_veo3-1-fast`` (same modes, cheaper, no
+    ``reference_images_type``) or ``model_veo3-1-lite`` (first / last frame only, no reference
+    images, the cheapest). It is templated, so one DAG can draft on Lite and render the final on the
+    full model (``model_id="{{ params.model }}"``). A parameter the chosen model does not take is
+    refused naming the model. A static ``model_id`` is checked when the DAG is parsed (it must be one
+    of the three; ``None``, ``""`` or ``123`` are refused), a templated one after templating. To
+    extend a video use :class:`~airflow_provider_veo.operators.veo31_extend.Veo31ExtendOperator`.
+
     **Validation.** Every parameter is checked by :class:`~airflow_provider_veo.models.veo31.Veo31Request`
     (allowed values and cross-field rules): the values known at DAG parse time when the DAG is parsed,
     all of them again after templating; a bad value fails naming the parameter, the value and what is
-    allowed, before any HTTP request. Rendered strings such as ``"8"`` or ``"true"`` are converted for
-    ``duration``, ``seed`` and ``generate_audio``. Two rules are not settled upstream (see
-    ``docs/api-unknowns.md``): ``9:16`` with reference images is refused and ``generate_audio`` is
-    always sent. Relax them with ``veo31_rules``, e.g.
+    allowed (and the task id), before any HTTP request. Rendered strings such as ``"8"`` or ``"true"``
+    are converted for ``duration``, ``seed`` and ``generate_audio``; an image input that is not a
+    string or a path (an int, a dict, bytes, a list for a single image) is refused. Readings not
+    settled upstream (see ``docs/api-unknowns.md``) take the safe side: ``9:16`` with reference
+    images, reference images with ``last_frame_image`` or without a ``prompt``, and
+    ``reference_images_type`` without reference images are refused; ``generate_audio`` is always
+    sent. Relax them with ``veo31_rules``, e.g.
     ``veo31_rules=Veo31Rules(reject_portrait_with_reference_images=False)``.
 
     **Images.** ``image``, ``last_frame_image`` and ``reference_images`` take Scenario asset ids
@@ -138,7 +150,8 @@ class Veo31GenerateOperator(BaseOperator):
     :param aspect_ratio: ``"16:9"`` or ``"9:16"``.
     :param duration: 4, 6 or 8 seconds; with reference images it must be 8.
     :param seed: 0 to 4294967295, for reproducibility.
-    :param model_id: Scenario model id.
+    :param model_id: ``model_veo3-1`` (default), ``model_veo3-1-fast`` or ``model_veo3-1-lite``;
+        templated.
     :param scenario_conn_id: Airflow connection (type ``scenario``).
     :param project_id: Scenario project, when not the connection's.
     :param wait_for_completion: wait until the video is ready (else return the job id at once).
@@ -152,7 +165,7 @@ class Veo31GenerateOperator(BaseOperator):
         when the DAG is parsed and after templating.
     """
 
-    template_fields: Sequence[str] = (*VEO31_PARAMETERS, "project_id")
+    template_fields: Sequence[str] = (*VEO31_PARAMETERS, "model_id", "project_id")
     template_fields_renderers: ClassVar[dict[str, str]] = {"reference_images": "py"}
     operator_extra_links = (ScenarioJobLink(),)
     ui_color = "#d6e4ff"
@@ -214,15 +227,16 @@ class Veo31GenerateOperator(BaseOperator):
             if deferrable is None
             else deferrable
         )
-        self.poll_interval = _positive("poll_interval", poll_interval)
-        self.timeout = _positive("timeout", timeout)
+        self.poll_interval = positive_number("poll_interval", poll_interval)
+        self.timeout = positive_number("timeout", timeout)
         self.max_creative_units = (
-            None if max_creative_units is None else _positive("max_creative_units", max_creative_units)
+            None if max_creative_units is None else positive_number("max_creative_units", max_creative_units)
         )
         self.veo31_rules = DEFAULT_RULES if veo31_rules is None else veo31_rules
         self.job_id: str | None = None
         self._submit_deadline: float | None = None
-        veo31_request(known_at_parse_time(self._parameters()), self.veo31_rules)  # templated: in execute()
+        with naming_task(self.task_id):  # templated values: in build_request(), after templating
+            check_at_parse_time(self._parameters(), self.model_id, self.veo31_rules)
 
     @cached_property
     def hook(self) -> ScenarioHook:
@@ -230,7 +244,8 @@ class Veo31GenerateOperator(BaseOperator):
 
     def build_request(self) -> Veo31Request:
         """Validate the current (rendered) parameters; image inputs appear as given, not uploaded yet."""
-        return veo31_request(self._parameters(), self.veo31_rules)
+        with naming_task(self.task_id):
+            return veo31_request(self._parameters(), self.veo31_rules, model_id=self.model_id)
 
     def _parameters(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in VEO31_PARAMETERS}
@@ -427,15 +442,3 @@ def ceiling_delay(error: ScenarioRateLimitError, poll_interval: float) -> float:
     if error.retry_after is not None and error.retry_after > 0:
         return min(error.retry_after, MAX_CEILING_DELAY)
     return poll_interval
-
-
-def _positive(name: str, value: float) -> float:
-    """``value`` if it is a finite number > 0 (not a bool, not a string), else ``InvalidParameterError``."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise InvalidParameterError(name, value, "must be a finite number greater than 0")
-    return float(value)

@@ -131,6 +131,8 @@ class ScenarioAssetsToStorageOperator(BaseOperator):
     :param max_attempts: download attempts per asset, each with a freshly signed URL.
     :param asset_alias: name of the :class:`AssetAlias` added to ``outlets`` and fed with one
         ``Asset(uri)`` event per video; ``None`` emits no events.
+    :param chain: the ``chain`` of a ``Veo31ExtendOperator`` result (templated), written into every
+        sidecar of this transfer so the landed video records how it was made.
     :param scenario_conn_id: the Scenario connection.
     :param project_id: Scenario project id; overrides the connection's.
     """
@@ -143,6 +145,7 @@ class ScenarioAssetsToStorageOperator(BaseOperator):
         "dest_conn_id",
         "object_name",
         "project_id",
+        "chain",
     )
     ui_color = "#c9e7f5"
 
@@ -161,6 +164,7 @@ class ScenarioAssetsToStorageOperator(BaseOperator):
         chunk_size: int = 8 * MIB,
         max_attempts: int = 5,
         asset_alias: str | None = DEFAULT_ASSET_ALIAS,
+        chain: dict[str, Any] | None = None,
         scenario_conn_id: str = ScenarioHook.default_conn_name,
         project_id: str | None = None,
         **kwargs: Any,
@@ -190,6 +194,7 @@ class ScenarioAssetsToStorageOperator(BaseOperator):
         self.chunk_size = chunk_size
         self.max_attempts = max_attempts
         self.asset_alias = asset_alias
+        self.chain = chain
         self.scenario_conn_id = scenario_conn_id
         self.project_id = project_id
         self._cancelled: threading.Event | None = None
@@ -329,6 +334,7 @@ class ScenarioAssetsToStorageOperator(BaseOperator):
                 sha256=result.sha256,
                 size=result.size,
                 transferred_at=datetime.now(timezone.utc).isoformat(),
+                chain=self.chain or None,
             )
             write_atomically(sidecar, encode(record))
             get_hook_lineage_collector().add_output_asset(context=sidecar, uri=public_uri(sidecar))

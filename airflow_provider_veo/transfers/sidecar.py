@@ -35,11 +35,16 @@ def build_sidecar(
     sha256: str,
     size: int,
     transferred_at: str,
+    chain: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The provenance record of one video (``schema_version`` 1; see docs/transfers.md)."""
+    """The provenance record of one video (``schema_version`` 1; see docs/transfers.md).
+
+    ``chain`` (the ``chain`` of a ``Veo31ExtendOperator`` result: source asset, each step's prompt,
+    job id, video and cost) is recorded as is under ``"chain"`` when given.
+    """
     metadata = asset.metadata
     parameters: Mapping[str, Any] = (job.metadata.input if job is not None else None) or {}
-    return {
+    record: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "source": "scenario",
         "provider_version": __version__,
@@ -62,6 +67,9 @@ def build_sidecar(
         "created_at": _extra(asset, "createdAt"),
         "transferred_at": transferred_at,
     }
+    if chain is not None:
+        record["chain"] = dict(chain)
+    return record
 
 
 def _extra(model: ApiModel, name: str) -> Any:

@@ -50,6 +50,7 @@ class JobCompleteTrigger(BaseTrigger):
         to confirm an outcome, after silence and at the deadline, so API requests stay flat as
         waiting jobs grow; if listing fails they fall back to ``"per_job"``: one ``GET /jobs/{id}``
         per trigger per interval.
+    :param label: starts each progress line, e.g. ``step 3/10`` for one step of an Extend chain.
 
     >>> import time
     >>> trigger = JobCompleteTrigger(job_id="job_123", end_time=time.time() + 3600)
@@ -68,6 +69,7 @@ class JobCompleteTrigger(BaseTrigger):
         poll_interval: float = 10.0,
         max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES,
         polling: Polling | str = Polling.COALESCED,
+        label: str | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         check_delay("poll_interval", poll_interval, allow_zero=False)
@@ -85,6 +87,7 @@ class JobCompleteTrigger(BaseTrigger):
         except ValueError:
             known = ", ".join(repr(mode.value) for mode in Polling)
             raise ValueError(f"polling must be one of {known}, got {polling!r}") from None
+        self.label = label
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -97,6 +100,7 @@ class JobCompleteTrigger(BaseTrigger):
                 "poll_interval": self.poll_interval,
                 "max_consecutive_failures": self.max_consecutive_failures,
                 "polling": self.polling.value,
+                "label": self.label,
             },
         )
 
@@ -110,6 +114,7 @@ class JobCompleteTrigger(BaseTrigger):
             end_time=self.end_time,
             max_consecutive_failures=self.max_consecutive_failures,
             log=self.log,
+            label=self.label,
         )
         try:
             async with self._hook() as hook:

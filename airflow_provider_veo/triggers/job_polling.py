@@ -78,11 +78,16 @@ class PollLog(Protocol):
 
 
 class ProgressLog:
-    """Log a job's status and progress (``Scenario job job_x: in-progress 40%``) only when they change."""
+    """Log a job's status and progress (``Scenario job job_x: in-progress 40%``) only when they change.
 
-    def __init__(self, job_id: str, log: PollLog) -> None:
+    With a ``label`` (e.g. ``step 3/10``) the line starts with it: ``step 3/10: in-progress 40 %
+    (Scenario job job_x)``.
+    """
+
+    def __init__(self, job_id: str, log: PollLog, label: str | None = None) -> None:
         self.job_id = job_id
         self.log = log
+        self.label = label
         self._last: tuple[JobStatus, int] | None = None
 
     def update(self, job: Job) -> JobStatus:
@@ -90,7 +95,12 @@ class ProgressLog:
         state = (job.status, job.progress_percent)
         if state != self._last:
             self._last = state
-            self.log.info("Scenario job %s: %s %d%%", self.job_id, state[0].value, state[1])
+            if self.label:
+                self.log.info(
+                    "%s: %s %d %% (Scenario job %s)", self.label, state[0].value, state[1], self.job_id
+                )
+            else:
+                self.log.info("Scenario job %s: %s %d%%", self.job_id, state[0].value, state[1])
         return state[0]
 
 
@@ -109,6 +119,7 @@ class JobPoller:
         end_time: float,
         max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES,
         log: PollLog | None = None,
+        label: str | None = None,
     ) -> None:
         self.job_id = job_id
         self.end_time = end_time
@@ -116,7 +127,7 @@ class JobPoller:
         self.log: PollLog = log or logging.getLogger(__name__)
         self.consecutive_failures = 0
         self.last_status: str | None = None
-        self._progress = ProgressLog(job_id, self.log)
+        self._progress = ProgressLog(job_id, self.log, label)
         self._retry_after: float | None = None
 
     def on_job(self, job: Job) -> JobEvent | None:

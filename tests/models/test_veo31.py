@@ -54,11 +54,13 @@ def test_every_parameter_maps_to_its_camel_case_field() -> None:
         "duration": 4,
         "seed": 7,
     }
-    assert set(API_FIELDS) == {f for f in Veo31Request.__dataclass_fields__ if f != "rules"}
+    assert set(API_FIELDS) - {"video"} == set(Veo31Request.__dataclass_fields__) - {"rules", "model_id"}
 
 
 def test_reference_images_body() -> None:
-    body = Veo31Request(reference_images=("asset_a", "asset_b"), reference_images_type="STYLE").to_api_body()
+    body = Veo31Request(
+        prompt="p", reference_images=("asset_a", "asset_b"), reference_images_type="STYLE"
+    ).to_api_body()
     assert body["referenceImages"] == ["asset_a", "asset_b"]
     assert body["referenceImagesType"] == "STYLE"
     assert [asset_id for _, asset_id in asset_refs_in(body)] == ["asset_a", "asset_b"]
@@ -147,7 +149,7 @@ def test_invalid_values_name_parameter_value_and_allowed(
     kwargs: dict[str, Any], parameter: str, fragment: str
 ) -> None:
     with pytest.raises(InvalidParameterError) as err:
-        Veo31Request(**kwargs)
+        Veo31Request(**{"prompt": "p", **kwargs})
     message = str(err.value)
     assert message.startswith(f"Invalid {parameter}")
     assert fragment in message
@@ -161,7 +163,7 @@ def test_api_body_rules_for_the_emulator() -> None:
     with pytest.raises(InvalidParameterError, match="unknown field"):
         validate_api_body({"generateAudio": True, "fps": 30})
     validate_api_body({"generateAudio": True, "fps": 30}, Veo31Rules(reject_unknown_fields=False))
-    portrait = {"generateAudio": True, "referenceImages": ["asset_a"], "aspectRatio": "9:16"}
+    portrait = {"prompt": "p", "generateAudio": True, "referenceImages": ["asset_a"], "aspectRatio": "9:16"}
     with pytest.raises(InvalidParameterError):
         validate_api_body(portrait)
     validate_api_body(portrait, Veo31Rules(reject_portrait_with_reference_images=False))
@@ -182,7 +184,7 @@ def test_frame_sizes() -> None:
 
 def test_model_inputs_are_derived_from_the_rules() -> None:
     inputs = {item["name"]: item for item in model_inputs()}
-    assert list(inputs) == list(API_FIELDS.values())
+    assert list(inputs) == [name for name in API_FIELDS.values() if name != "video"]
     assert inputs["duration"]["allowedValues"] == [4, 6, 8]
     assert inputs["resolution"]["default"] == "720p"
     assert inputs["generateAudio"]["required"] == {"always": True}

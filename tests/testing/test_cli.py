@@ -33,6 +33,8 @@ def test_flags_build_the_config(tmp_path: Path) -> None:
             "--forbidden-model=model_veo3-1",
             "--allow-portrait-with-references",
             "--optional-generate-audio",
+            "--extend-returns-extension-only",
+            "--max-extend-source-seconds=30",
             f"--fault-profile={profile}",
         ]
     )
@@ -44,6 +46,8 @@ def test_flags_build_the_config(tmp_path: Path) -> None:
     assert config.forbidden_models == ("model_veo3-1",)
     assert config.rules.reject_portrait_with_reference_images is False
     assert config.rules.require_generate_audio is False
+    assert config.rules.extend_returns_whole_video is False
+    assert config.rules.max_extend_source_seconds == 30
     assert [(r.route, r.fault.kind, r.fraction) for r in config.faults] == [
         ("GET /jobs/{jobId}", FaultKind.RESET, 0.1)
     ]

@@ -45,6 +45,7 @@ class TestSerialize:
                 "project_id": "proj_1",
                 "poll_interval": 15.0,
                 "max_consecutive_failures": 5,
+                "label": None,
             },
         )
 

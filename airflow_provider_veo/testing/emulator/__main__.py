@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_veo.models.veo31 import Veo31Rules
+from airflow_provider_veo.models.veo31 import DEFAULT_RULES, Veo31Rules
 from airflow_provider_veo.testing.emulator.config import EmulatorConfig
 from airflow_provider_veo.testing.emulator.faults import FaultRule
 from airflow_provider_veo.testing.emulator.server import EmulatorServer, require_loopback
@@ -63,6 +63,17 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, E
     parser.add_argument(
         "--optional-generate-audio", action="store_true", help="accept bodies without generateAudio"
     )
+    parser.add_argument(
+        "--extend-returns-extension-only",
+        action="store_true",
+        help="Extend outputs only the new 7 s (default: the whole longer video)",
+    )
+    parser.add_argument(
+        "--max-extend-source-seconds",
+        type=float,
+        default=DEFAULT_RULES.max_extend_source_seconds,
+        help="longest video Extend accepts",
+    )
     parser.add_argument("--fault-profile", default=None, help="JSON file or inline JSON list of faults")
     args = parser.parse_args(argv)
     try:
@@ -80,6 +91,8 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, E
             rules=Veo31Rules(
                 reject_portrait_with_reference_images=not args.allow_portrait_with_references,
                 require_generate_audio=not args.optional_generate_audio,
+                extend_returns_whole_video=not args.extend_returns_extension_only,
+                max_extend_source_seconds=args.max_extend_source_seconds,
             ),
             faults=load_fault_profile(args.fault_profile) if args.fault_profile else (),
         )

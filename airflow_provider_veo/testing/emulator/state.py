@@ -21,11 +21,18 @@ from airflow_provider_veo.exceptions import InvalidParameterError
 from airflow_provider_veo.models.veo31 import (
     DEFAULT_DURATION,
     FRAME_RATE,
-    MODEL_ID,
     asset_refs_in,
     frame_size,
     validate_api_body,
     with_defaults,
+)
+from airflow_provider_veo.models.veo31_family import (
+    ASSET_FIELDS,
+    EXTEND_SECONDS,
+    EXTEND_SOURCE_SIZES,
+    VEO31_EXTEND,
+    VEO31_FAMILY,
+    Veo31Spec,
 )
 from airflow_provider_veo.testing.emulator import route_keys
 from airflow_provider_veo.testing.emulator.assets import AssetRecord
@@ -94,6 +101,8 @@ class EmulatorState:
         self.assets: dict[str, AssetRecord] = {}
         self.uploads: dict[str, UploadRecord] = {}
         self._failures: deque[JobFailure] = deque()
+        #: Extend calls behind each video asset made by Extend (absent: 0).
+        self._extensions: dict[str, int] = {}
         self.reset()
 
     def reset(self) -> None:
@@ -106,6 +115,7 @@ class EmulatorState:
             self.assets.clear()
             self.uploads.clear()
             self._failures.clear()
+            self._extensions.clear()
             self.counters = Counters()
             self.faults.clear()
             for rule in self.config.faults:
@@ -131,8 +141,31 @@ class EmulatorState:
             asset = self.assets.get(asset_id)
             if asset is None or not asset.exists(now):
                 raise ApiError(400, f"Asset {asset_id} not found (given as {name})")
-            if asset.kind != "image":
-                raise ApiError(400, f"Asset {asset_id} is a {asset.kind} asset; {name} needs an image asset")
+            kind = ASSET_FIELDS.get(name, "image")
+            if asset.kind != kind:
+                raise ApiError(400, f"Asset {asset_id} is a {asset.kind} asset; {name} needs a {kind} asset")
+
+    def _check_extend_source(self, video: AssetRecord) -> None:
+        """Scenario's Extend rules on the source: 16:9, short side 720 or 1080, chain and length caps."""
+        width, height = video.properties.get("width"), video.properties.get("height")
+        if width is not None and height is not None and (width, height) not in EXTEND_SOURCE_SIZES:
+            raise ApiError(
+                400,
+                f"Input video {video.asset_id} is {width}x{height}: it must be a clip in 16:9 aspect ratio, "
+                "with a short-side resolution of 720p or 1080p",
+            )
+        rules = self.config.rules
+        if self._extensions.get(video.asset_id, 0) >= rules.max_extensions:
+            raise ApiError(
+                400, f"Input video {video.asset_id} was already extended {rules.max_extensions} times"
+            )
+        duration = video.properties.get("duration")
+        if duration is not None and duration > rules.max_extend_source_seconds:
+            raise ApiError(
+                400,
+                f"Input video {video.asset_id} lasts {duration} s: at most "
+                f"{rules.max_extend_source_seconds:g} s can be extended",
+            )
 
     def submit(
         self, model_id: str, body: Any, *, project_id: str | None, dry_run: bool, now: float
@@ -142,19 +175,22 @@ class EmulatorState:
             raise ApiError(
                 403, f"Model {model_id} is not available in your plan", details={"modelId": model_id}
             )
-        if model_id != MODEL_ID:
+        spec = VEO31_FAMILY.get(model_id)
+        if spec is None:
             raise ApiError(404, "Model not found")
         try:
-            validate_api_body(body, self.config.rules)
+            validate_api_body(body, self.config.rules, spec)
         except InvalidParameterError as exc:
             raise ApiError(400, str(exc)) from None
-        cost = creative_units(body)
+        cost = creative_units(spec, body)
         with self.lock:
             self._check_input_assets(body, now)
+            if spec is VEO31_EXTEND:
+                self._check_extend_source(self.assets[body["video"]])
             if dry_run:
                 return DRY_RUN_STATUS, cost_fields(cost)
             self._check_parallel_limit(now)
-            job = self._create_job(dict(body), owner_id=self._owner(project_id), cost=cost, now=now)
+            job = self._create_job(spec, dict(body), owner_id=self._owner(project_id), cost=cost, now=now)
             self.counters.paid_submissions += 1
             return 200, {"job": job.to_json(now), **cost_fields(cost)}
 
@@ -170,7 +206,9 @@ class EmulatorState:
                 headers={"Retry-After": f"{retry_after:g}"} if retry_after is not None else None,
             )
 
-    def _create_job(self, body: dict[str, Any], *, owner_id: str, cost: int, now: float) -> JobRecord:
+    def _create_job(
+        self, spec: Veo31Spec, body: dict[str, Any], *, owner_id: str, cost: int, now: float
+    ) -> JobRecord:
         job_id = self._new_id("job_", 25)
         asset_id = self._new_id("asset_", 22)
         seed = body.get("seed")
@@ -192,14 +230,20 @@ class EmulatorState:
         self._job_order.append(job)
         self._active.append(job)
 
-        effective = with_defaults(body)
-        aspect_ratio = effective["aspectRatio"]
-        width, height = frame_size(aspect_ratio, effective["resolution"])
-        duration = int(effective["duration"])
+        effective = with_defaults(body, spec)
         with_audio = bool(effective["generateAudio"])
-        source = "img2video" if body.get("image") else "txt2video"
-        metadata: dict[str, Any] = {"modelId": MODEL_ID, "parentJobId": job_id, "seed": str(seed)}
-        metadata["aspectRatio"] = aspect_ratio
+        metadata: dict[str, Any] = {"modelId": spec.model_id, "parentJobId": job_id, "seed": str(seed)}
+        if spec is VEO31_EXTEND:
+            width, height, duration = self._extension_shape(body["video"])
+            self._extensions[asset_id] = self._extensions.get(body["video"], 0) + 1
+            metadata["aspectRatio"] = "16:9"
+            metadata["parentId"] = body["video"]
+            source = "video2video"
+        else:
+            metadata["aspectRatio"] = effective["aspectRatio"]
+            width, height = frame_size(effective["aspectRatio"], effective["resolution"])
+            duration = int(effective["duration"])
+            source = "img2video" if body.get("image") else "txt2video"
         for key in ("prompt", "negativePrompt", "referenceImages"):
             if body.get(key) is not None:
                 metadata[key] = body[key]
@@ -225,6 +269,15 @@ class EmulatorState:
             job=job,
         )
         return job
+
+    def _extension_shape(self, source_id: str) -> tuple[int, int, int]:
+        """Frame size and duration of an Extend output: the source's size; the source's duration plus
+        :data:`EXTEND_SECONDS` (or only the extension, under ``extend_returns_whole_video=False``)."""
+        properties = self.assets[source_id].properties
+        width, height = properties.get("width") or 1280, properties.get("height") or 720
+        if not self.config.rules.extend_returns_whole_video:
+            return width, height, EXTEND_SECONDS
+        return width, height, int(properties.get("duration") or DEFAULT_DURATION) + EXTEND_SECONDS
 
     # --- jobs -----------------------------------------------------------------------------------------
 
@@ -490,6 +543,7 @@ class EmulatorState:
     # --- models ---------------------------------------------------------------------------------------
 
     def model(self, model_id: str, *, now: float) -> dict[str, Any]:
-        if model_id != MODEL_ID:
+        spec = VEO31_FAMILY.get(model_id)
+        if spec is None:
             raise ApiError(404, "Model not found")
-        return {"model": model_json(self.config.job_duration, now=now)}
+        return {"model": model_json(spec, self.config.job_duration, now=now)}
