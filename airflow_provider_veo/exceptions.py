@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowException
+from airflow_provider_veo._compat import AirflowException
 
 
 class ScenarioError(AirflowException):

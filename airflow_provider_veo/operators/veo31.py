@@ -10,8 +10,9 @@ from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseOperator, conf
+from airflow.sdk import BaseOperator
 
+from airflow_provider_veo._compat import conf
 from airflow_provider_veo.exceptions import (
     AmbiguousSubmissionError,
     CostLimitExceededError,
@@ -39,6 +40,7 @@ from airflow_provider_veo.operators.veo31_parameters import (
     request_fingerprint,
     veo31_request,
 )
+from airflow_provider_veo.task_state import TaskStateStore, task_state_store
 from airflow_provider_veo.triggers.job_complete import JobCompleteTrigger
 from airflow_provider_veo.triggers.job_event import (
     JobEvent,
@@ -53,10 +55,10 @@ from airflow_provider_veo.triggers.job_polling import (
     JobPoller,
     report_cancel,
 )
+from airflow_provider_veo.triggers.stale_event import current_try, is_stale_event
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-    from airflow.sdk.execution_time.context import TaskStateStoreAccessor
 
 JOB_ID_XCOM_KEY = "job_id"
 """XCom key of the submitted job's id, pushed before any waiting."""
@@ -237,7 +239,7 @@ class Veo31GenerateOperator(BaseOperator):
 
     def execute(self, context: Context) -> str | JobResult:
         request = self.build_request()
-        store = context.get("task_state_store")
+        store = task_state_store(context)
         if store is None:
             self.log.warning(
                 "No task_state_store in the task context: a retry of this task cannot resume its job "
@@ -256,11 +258,13 @@ class Veo31GenerateOperator(BaseOperator):
         if succeeded is not None:
             return self._finish(succeeded)
         if self.deferrable:
-            return self._defer(job_id)
+            return self._defer(job_id, current_try(context))
         return self._wait(job_id)
 
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> JobResult:
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> str | JobResult:
         """Resume after :class:`JobCompleteTrigger` fired; everything needed comes in the event."""
+        if is_stale_event(event, context):  # an earlier try's event (Airflow 3.0.x, 3.1.0)
+            return self.execute(context)
         return self._finish(validate_job_event(event))
 
     def on_kill(self) -> None:
@@ -294,7 +298,7 @@ class Veo31GenerateOperator(BaseOperator):
         return hook
 
     def _recorded_job(
-        self, store: TaskStateStoreAccessor | None, fingerprint: str
+        self, store: TaskStateStore | None, fingerprint: str
     ) -> tuple[str | None, JobEvent | None]:
         """The job to resume instead of submitting: ``(job_id, success event if it already succeeded)``."""
         recorded = store.get(self.job_state_key) if store is not None else None
@@ -379,7 +383,7 @@ class Veo31GenerateOperator(BaseOperator):
         )
         return None
 
-    def _submit(self, request: Veo31Request, store: TaskStateStoreAccessor | None, fingerprint: str) -> str:
+    def _submit(self, request: Veo31Request, store: TaskStateStore | None, fingerprint: str) -> str:
         """Submit once, recording the attempt before the paid call and the job id right after it."""
         body = self._upload_images(request).to_api_body()
         if self.max_creative_units is not None:
@@ -434,7 +438,7 @@ class Veo31GenerateOperator(BaseOperator):
             self.log.info("Uploaded image %s as asset %s", image, asset_id)
         return asset_id
 
-    def _defer(self, job_id: str) -> JobResult:
+    def _defer(self, job_id: str, try_number: int | None) -> JobResult:
         job = self.hook.get_job(job_id)
         if job_status(job).is_terminal:
             self.log.info("Job %s already finished; not deferring", job_id)
@@ -446,6 +450,7 @@ class Veo31GenerateOperator(BaseOperator):
                 scenario_conn_id=self.scenario_conn_id,
                 project_id=self.project_id,
                 poll_interval=self.poll_interval,
+                try_number=try_number,
             ),
             method_name="execute_complete",
             timeout=None,

@@ -19,6 +19,7 @@ from airflow_provider_veo.triggers.job_polling import (
     JobPoller,
     report_cancel,
 )
+from airflow_provider_veo.triggers.stale_event import TRY_NUMBER_KEY
 
 
 class JobCompleteTrigger(BaseTrigger):
@@ -41,6 +42,8 @@ class JobCompleteTrigger(BaseTrigger):
     :param max_consecutive_failures: polls in a row that may fail transiently (429, 5xx, connection
         trouble; each poll request is retried once quickly by the hook) before the trigger gives up
         with an ``error`` event. A 429's ``Retry-After`` is honoured.
+    :param try_number: the deferring task's try, echoed in the event (see
+        :mod:`~airflow_provider_veo.triggers.stale_event`).
 
     >>> import time
     >>> trigger = JobCompleteTrigger(job_id="job_123", end_time=time.time() + 3600)
@@ -58,6 +61,7 @@ class JobCompleteTrigger(BaseTrigger):
         project_id: str | None = None,
         poll_interval: float = 10.0,
         max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES,
+        try_number: int | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         if poll_interval <= 0:
@@ -70,6 +74,7 @@ class JobCompleteTrigger(BaseTrigger):
         self.project_id = project_id
         self.poll_interval = float(poll_interval)
         self.max_consecutive_failures = int(max_consecutive_failures)
+        self.try_number = try_number
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -81,12 +86,13 @@ class JobCompleteTrigger(BaseTrigger):
                 "project_id": self.project_id,
                 "poll_interval": self.poll_interval,
                 "max_consecutive_failures": self.max_consecutive_failures,
+                TRY_NUMBER_KEY: self.try_number,
             },
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         event = await self._wait()
-        yield TriggerEvent(event.to_payload())  # type: ignore[no-untyped-call]
+        yield TriggerEvent({**event.to_payload(), TRY_NUMBER_KEY: self.try_number})  # type: ignore[no-untyped-call]
 
     async def _wait(self) -> JobEvent:
         poller = JobPoller(
