@@ -116,7 +116,7 @@ def build(line: str) -> tuple[Path, float | None]:
 def run_suite(python: Path, extra: list[str]) -> tuple[int, float, str]:
     started = time.monotonic()
     result = subprocess.run(
-        [str(python), "-m", "pytest", "tests/compat", "-q", *extra],
+        [str(python), "-m", "pytest", "tests/compat", "-q", "--durations=5", *extra],
         env={**os.environ, "VEO_COMPAT_SUITE": "1"},
         cwd=ROOT,
         capture_output=True,

@@ -6,7 +6,9 @@ Only what differs between Airflow 3.0 and 3.3 is proven here, through the real t
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,3 +28,17 @@ def airflow_dags(monkeypatch: pytest.MonkeyPatch) -> None:
     ]
     monkeypatch.setenv("AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST", json.dumps(bundles))
     init_airflow_db()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_execution_api_app() -> Iterator[None]:
+    """Build Airflow's in-process Execution API app once: dag.test() builds it for every task run.
+
+    Building it (FastAPI + cadwyn versions) takes seconds on a loaded 2-core machine, and this suite runs
+    some twelve tasks; every request still goes through the app, against the same metadata DB.
+    """
+    from airflow.sdk.execution_time import supervisor
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(supervisor, "in_process_api_server", functools.cache(supervisor.in_process_api_server))
+        yield
