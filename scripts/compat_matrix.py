@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,10 +114,12 @@ def build(line: str) -> tuple[Path, float | None]:
     return python, time.monotonic() - started
 
 
-def run_suite(python: Path, extra: list[str]) -> tuple[int, float, str]:
+def run_line(line: str, pytest_args: list[str]) -> tuple[bool, str]:
+    """Build the line's venv and run the suite in it: ``(passed, table row)``; a failure prints its output."""
+    python, built = build(line)
     started = time.monotonic()
     result = subprocess.run(
-        [str(python), "-m", "pytest", "tests/compat", "-q", "--durations=5", *extra],
+        [str(python), "-m", "pytest", "tests/compat", "-q", "--durations=5", *pytest_args],
         env={**os.environ, "VEO_COMPAT_SUITE": "1"},
         cwd=ROOT,
         capture_output=True,
@@ -126,8 +129,9 @@ def run_suite(python: Path, extra: list[str]) -> tuple[int, float, str]:
     elapsed = time.monotonic() - started
     summary = (result.stdout.strip().splitlines() or ["no output"])[-1]
     if result.returncode:
-        print(result.stdout[-20000:], result.stderr[-5000:], sep="\n")
-    return result.returncode, elapsed, summary
+        print(f"--- Airflow {LINES[line][0]} ---", result.stdout[-20000:], result.stderr[-5000:], sep="\n")
+    build_text = "reused" if built is None else f"{built:.1f} s"
+    return result.returncode == 0, f"| {LINES[line][0]} | {build_text} | {summary} | {elapsed:.1f} s |"
 
 
 def main() -> int:
@@ -136,6 +140,7 @@ def main() -> int:
     )
     parser.add_argument("lines", nargs="*", choices=[[], *LINES], default=[])
     parser.add_argument("--lock", action="store_true", help="re-resolve the locks instead of testing")
+    parser.add_argument("--jobs", type=int, default=len(LINES), help="lines run at once (default: all)")
     parser.add_argument("--pytest-args", default="", help="extra pytest arguments, space separated")
     args = parser.parse_args()
     lines = args.lines or list(LINES)
@@ -144,19 +149,14 @@ def main() -> int:
             lock(line)
         return 0
 
-    rows, failed = [], False
-    matrix_started = time.monotonic()
-    for line in lines:
-        python, built = build(line)
-        code, elapsed, summary = run_suite(python, args.pytest_args.split())
-        failed |= code != 0
-        build_text = "reused" if built is None else f"{built:.1f} s"
-        rows.append(f"| {LINES[line][0]} | {build_text} | {summary} | {elapsed:.1f} s |")
-        print(rows[-1], flush=True)
-    print("\n| Airflow | venv build | compat suite | suite time |\n|---|---|---|---|")
-    print("\n".join(rows))
-    print(f"matrix: {time.monotonic() - matrix_started:.0f} s")
-    return 1 if failed else 0
+    started = time.monotonic()
+    # Most of a suite's time is waiting (jobs, triggers, task start-up), so the lines overlap well.
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        results = list(pool.map(lambda line: run_line(line, args.pytest_args.split()), lines))
+    print("| Airflow | venv build | compat suite | suite time |\n|---|---|---|---|")
+    print("\n".join(row for _, row in results))
+    print(f"matrix: {time.monotonic() - started:.0f} s with {args.jobs} line(s) at once")
+    return 0 if all(passed for passed, _ in results) else 1
 
 
 if __name__ == "__main__":
