@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 
-.PHONY: setup system lint format typecheck unit deployment test demo bench lock clean
+.PHONY: setup system lint format typecheck unit deployment compat test demo bench lock clean
 
 # Debian packages (PostgreSQL, Redis, Chromium) and Azurite (npm) for the deployment, storage and browser tests.
 system:
@@ -42,6 +42,11 @@ unit: setup
 deployment: setup
 	$(VENV)/bin/pytest tests/deployment
 
+# The compatibility suite on the latest patch of Airflow 3.0, 3.1 and 3.2: one uv venv per line under
+# .compat/, built from compat/locks/ (reused while its lock is unchanged).
+compat: setup
+	$(PY) scripts/compat_matrix.py
+
 test: lint typecheck unit deployment
 
 demo: setup
@@ -54,4 +59,4 @@ lock: setup
 	$(UV) pip compile pyproject.toml --extra dev --universal --python-version 3.10 -o requirements-dev.lock
 
 clean:
-	rm -rf $(VENV) .tools .airflow demo-output .mypy_cache .ruff_cache
+	rm -rf $(VENV) .compat .tools .airflow demo-output .mypy_cache .ruff_cache

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from airflow_provider_veo._compat import AirflowException, AirflowFailException
 
 
 class ScenarioError(AirflowException):

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from airflow.sdk import BaseHook
-
+from airflow_provider_veo._compat import BaseHook
 from airflow_provider_veo.hooks.connection_settings import DEFAULT_CONN_ID
 from airflow_provider_veo.hooks.retry_policy import GiveUp, RetriedCall, Retry, RetryPolicy
 

@@ -11,12 +11,11 @@ from functools import cached_property
 from typing import Any
 
 import requests
-from airflow.sdk.exceptions import AirflowNotFoundException
-from airflow.sdk.log import mask_secret
 from requests.auth import AuthBase
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 from airflow_provider_veo import log_redaction
+from airflow_provider_veo._compat import AirflowNotFoundException, mask_secret
 from airflow_provider_veo.exceptions import (
     DryRunIgnoredError,
     ScenarioAuthenticationError,
@@ -26,7 +25,7 @@ from airflow_provider_veo.exceptions import (
     ScenarioUploadError,
     SubmissionOutcomeUnknownError,
 )
-from airflow_provider_veo.hooks import endpoints
+from airflow_provider_veo.hooks import connection_form, endpoints
 from airflow_provider_veo.hooks.base import ScenarioBaseHook
 from airflow_provider_veo.hooks.connection_settings import (
     DEFAULT_CONN_ID,
@@ -195,6 +194,16 @@ class ScenarioHook(ScenarioBaseHook):
         )
         self.upload_poll_interval = upload_poll_interval
         self.upload_timeout = upload_timeout
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """The connection form's standard fields on Airflow 3.0/3.1 (3.2+ reads the provider info)."""
+        return connection_form.ui_field_behaviour()
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """The connection form's extra fields on Airflow 3.0/3.1 (3.2+ reads the provider info)."""
+        return connection_form.connection_form_widgets()
 
     # --- connection ---------------------------------------------------------------------------------
 

@@ -10,10 +10,14 @@ from types import TracebackType
 from typing import Any
 
 import aiohttp
-from airflow.sdk.exceptions import AirflowNotFoundException
-from airflow.sdk.log import amask_secret
 
 from airflow_provider_veo import log_redaction
+from airflow_provider_veo._compat import (
+    AirflowNotFoundException,
+    amask_secret,
+    get_async_connection,
+    get_async_extra_dejson,
+)
 from airflow_provider_veo.hooks import endpoints
 from airflow_provider_veo.hooks.base import ScenarioBaseHook
 from airflow_provider_veo.hooks.connection_settings import (
@@ -140,14 +144,14 @@ class ScenarioAsyncHook(ScenarioBaseHook):
 
     async def _resolve_settings(self) -> ScenarioConnectionSettings:
         try:
-            conn = await self.aget_connection(self.scenario_conn_id)
+            conn = await get_async_connection(self.scenario_conn_id, hook=self)
         except AirflowNotFoundException:
             missing_connection(self.scenario_conn_id)
             conn = None
         settings = resolve_settings(
             conn,
             conn_id=self.scenario_conn_id,
-            extras=await conn.aextra_dejson() if conn is not None else {},
+            extras=await get_async_extra_dejson(conn) if conn is not None else {},
             project_id=self.project_id_override,
         )
         for secret in settings.secrets:

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Protocol
+from typing import Any
 
 from airflow_provider_veo.exceptions import (
     AmbiguousSubmissionError,
@@ -47,21 +47,12 @@ from airflow_provider_veo.operators.veo31_state import (
     start_attempt,
     submission_window,
 )
+from airflow_provider_veo.task_state import TaskStateStore
 from airflow_provider_veo.triggers.job_event import format_cost
 from airflow_provider_veo.triggers.job_polling import PollLog
 
 MAX_JOBS_SCANNED = 1000
 """Most listed jobs read when looking for the job of an attempt whose outcome was unknown."""
-
-
-class StateStore(Protocol):
-    """What is used of a task state store (Airflow 3.3's ``task_state_store`` or a stand-in)."""
-
-    def get(self, key: str) -> Any: ...
-
-    def set(self, key: str, value: Any) -> Any: ...
-
-    def delete(self, key: str) -> Any: ...
 
 
 @dataclass
@@ -76,7 +67,7 @@ class PaidSubmission:
     """
 
     hook: ScenarioHook
-    store: StateStore | None
+    store: TaskStateStore | None
     key: str
     fingerprint: str
     log: PollLog

@@ -9,8 +9,9 @@ from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseOperator, conf
+from airflow.sdk import BaseOperator
 
+from airflow_provider_veo._compat import conf
 from airflow_provider_veo.exceptions import (
     CostLimitExceededError,
     ScenarioError,
@@ -30,7 +31,7 @@ from airflow_provider_veo.models.veo31 import (
     Veo31Rules,
 )
 from airflow_provider_veo.operators.image_inputs import ImageInput, resolve_image
-from airflow_provider_veo.operators.paid_submission import PaidSubmission, StateStore
+from airflow_provider_veo.operators.paid_submission import PaidSubmission
 from airflow_provider_veo.operators.veo31_parameters import (
     VEO31_PARAMETERS,
     check_at_parse_time,
@@ -39,6 +40,7 @@ from airflow_provider_veo.operators.veo31_parameters import (
     request_fingerprint,
     veo31_request,
 )
+from airflow_provider_veo.task_state import TaskStateStore, task_state_store
 from airflow_provider_veo.triggers.job_complete import JobCompleteTrigger
 from airflow_provider_veo.triggers.job_event import JobEvent, JobResult, format_cost, validate_job_event
 from airflow_provider_veo.triggers.job_polling import (
@@ -47,6 +49,7 @@ from airflow_provider_veo.triggers.job_polling import (
     JobPoller,
     report_cancel,
 )
+from airflow_provider_veo.triggers.stale_event import current_try, is_stale_event
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -254,7 +257,7 @@ class Veo31GenerateOperator(BaseOperator):
         # An empty link until a job exists: the link never looks up a missing XCom (logged as an error).
         context["ti"].xcom_push(key=JOB_URL_XCOM_KEY, value="")
         request = self.build_request()
-        store = context.get("task_state_store")
+        store = task_state_store(context)
         if store is None:
             self.log.warning(
                 "No task_state_store in the task context: a retry of this task cannot resume its job "
@@ -272,7 +275,7 @@ class Veo31GenerateOperator(BaseOperator):
         if job is not None and job.status is JobStatus.SUCCESS:
             return self._finish(JobEvent.from_terminal_job(job))
         if self.deferrable:
-            return self._defer(job_id)
+            return self._defer(job_id, current_try(context))
         return self._wait(job_id)
 
     def execute_after_ceiling(
@@ -282,8 +285,10 @@ class Veo31GenerateOperator(BaseOperator):
         self._submit_deadline = submit_deadline
         return self.execute(context)
 
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> JobResult:
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> str | JobResult:
         """Resume after :class:`JobCompleteTrigger` fired; everything needed comes in the event."""
+        if is_stale_event(event, context):  # an earlier try's event (Airflow 3.0.x, 3.1.0)
+            return self.execute(context)
         return self._finish(validate_job_event(event))
 
     def on_kill(self) -> None:
@@ -316,7 +321,7 @@ class Veo31GenerateOperator(BaseOperator):
         hook.settings = dataclasses.replace(settings, timeout=min(settings.timeout, self.cancel_timeout))
         return hook
 
-    def _submission(self, store: StateStore | None, fingerprint: str) -> PaidSubmission:
+    def _submission(self, store: TaskStateStore | None, fingerprint: str) -> PaidSubmission:
         return PaidSubmission(
             hook=self.hook,
             store=store,
@@ -393,7 +398,7 @@ class Veo31GenerateOperator(BaseOperator):
             self.log.info("Uploaded image %s as asset %s", image, asset_id)
         return asset_id
 
-    def _defer(self, job_id: str) -> JobResult:
+    def _defer(self, job_id: str, try_number: int | None) -> JobResult:
         job = self.hook.get_job(job_id)
         if job.status.is_terminal:
             self.log.info("Job %s already finished; not deferring", job_id)
@@ -405,6 +410,7 @@ class Veo31GenerateOperator(BaseOperator):
                 scenario_conn_id=self.scenario_conn_id,
                 project_id=self.project_id,
                 poll_interval=self.poll_interval,
+                try_number=try_number,
             ),
             method_name="execute_complete",
             timeout=None,

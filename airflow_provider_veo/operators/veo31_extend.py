@@ -27,7 +27,7 @@ from airflow_provider_veo.models.veo31 import (
     Veo31Rules,
 )
 from airflow_provider_veo.models.veo31_family import EXTEND_MODEL_ID, EXTEND_SECONDS, EXTEND_SOURCE_SIZES
-from airflow_provider_veo.operators.paid_submission import PaidSubmission, StateStore
+from airflow_provider_veo.operators.paid_submission import PaidSubmission
 from airflow_provider_veo.operators.veo31_chain import (
     StepResult,
     chain_prompts,
@@ -44,6 +44,7 @@ from airflow_provider_veo.operators.veo31_parameters import (
     positive_number,
 )
 from airflow_provider_veo.operators.veo31_state import JobRecord
+from airflow_provider_veo.task_state import TaskStateStore, task_state_store
 from airflow_provider_veo.triggers.job_complete import JobCompleteTrigger
 from airflow_provider_veo.triggers.job_event import JobEvent, format_cost, validate_job_event
 from airflow_provider_veo.triggers.job_polling import JobPoller
@@ -257,7 +258,7 @@ class Veo31ExtendOperator(BaseOperator):
         self._complete_step(store, chain, step, validate_job_event(event))
         return self._advance(context, chain, store)
 
-    def _advance(self, context: Context, chain: _Chain, store: StateStore | None) -> dict[str, Any]:
+    def _advance(self, context: Context, chain: _Chain, store: TaskStateStore | None) -> dict[str, Any]:
         """Run every step not done yet, in order; defer (and come back here) when deferrable."""
         for n in range(1, chain.steps + 1):
             if self._result_of(store, chain, n) is not None:
@@ -296,7 +297,7 @@ class Veo31ExtendOperator(BaseOperator):
             context["ti"].xcom_push(key=key, value=result[key])
         return result
 
-    def _submission(self, store: StateStore | None, chain: _Chain, n: int) -> PaidSubmission:
+    def _submission(self, store: TaskStateStore | None, chain: _Chain, n: int) -> PaidSubmission:
         return PaidSubmission(
             hook=self.hook,
             store=store,
@@ -306,7 +307,7 @@ class Veo31ExtendOperator(BaseOperator):
             clock_tolerance=self.submission_clock_tolerance,
         )
 
-    def _complete_step(self, store: StateStore | None, chain: _Chain, n: int, event: JobEvent) -> None:
+    def _complete_step(self, store: TaskStateStore | None, chain: _Chain, n: int, event: JobEvent) -> None:
         kept = [self._step_asset(store, chain, k) for k in range(1, n)]
         try:
             event.result()
@@ -331,7 +332,7 @@ class Veo31ExtendOperator(BaseOperator):
             format_cost(result.cost),
         )
 
-    def _result(self, store: StateStore | None, chain: _Chain) -> dict[str, Any]:
+    def _result(self, store: TaskStateStore | None, chain: _Chain) -> dict[str, Any]:
         results = [self._result_of(store, chain, n) for n in range(1, chain.steps + 1)]
         done = [result for result in results if result is not None]
         if len(done) != len(results):
@@ -396,7 +397,7 @@ class Veo31ExtendOperator(BaseOperator):
                     f"video, above the {limit:g} s Extend accepts",
                 ).for_task(self.task_id)
 
-    def _check_budget(self, store: StateStore | None, chain: _Chain) -> None:
+    def _check_budget(self, store: TaskStateStore | None, chain: _Chain) -> None:
         """Steps already finished plus the dry-run estimate of every step not paid yet, against the limit."""
         if self.max_creative_units is None:
             return
@@ -439,8 +440,8 @@ class Veo31ExtendOperator(BaseOperator):
 
     # --- task state -----------------------------------------------------------------------------------
 
-    def _store(self, context: Context) -> StateStore | None:
-        store: StateStore | None = context.get("task_state_store")
+    def _store(self, context: Context) -> TaskStateStore | None:
+        store = task_state_store(context)
         if store is None:
             self.log.warning(
                 "No task_state_store in the task context: a retry cannot resume the chain and would pay "
@@ -448,7 +449,7 @@ class Veo31ExtendOperator(BaseOperator):
             )
         return store
 
-    def _paid(self, store: StateStore | None, chain: _Chain, n: int) -> bool:
+    def _paid(self, store: TaskStateStore | None, chain: _Chain, n: int) -> bool:
         """Whether step ``n`` has a job already (finished, or recorded by its submission)."""
         if self._result_of(store, chain, n) is not None:
             return True
@@ -459,12 +460,12 @@ class Veo31ExtendOperator(BaseOperator):
             and record.job_id is not None
         )
 
-    def _result_of(self, store: StateStore | None, chain: _Chain, n: int) -> StepResult | None:
+    def _result_of(self, store: TaskStateStore | None, chain: _Chain, n: int) -> StepResult | None:
         if store is None:
             return self._local.get(n)
         return StepResult.from_store(store.get(done_key(n)), chain.fingerprints[n - 1])
 
-    def _save_result(self, store: StateStore | None, n: int, result: StepResult) -> None:
+    def _save_result(self, store: TaskStateStore | None, n: int, result: StepResult) -> None:
         if store is None:
             self._local[n] = result
         else:
@@ -475,7 +476,7 @@ class Veo31ExtendOperator(BaseOperator):
         """Step results for this try only, when there is no task state store."""
         return {}
 
-    def _step_asset(self, store: StateStore | None, chain: _Chain, n: int) -> str:
+    def _step_asset(self, store: TaskStateStore | None, chain: _Chain, n: int) -> str:
         result = self._result_of(store, chain, n)
         if result is None:
             raise ScenarioError(f"Extend step {n} has no recorded video; the chain cannot go on")

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
-from airflow.sdk.exceptions import AirflowSensorTimeout
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
+from airflow_provider_veo._compat import AirflowSensorTimeout, conf
 from airflow_provider_veo.exceptions import ScenarioError
 from airflow_provider_veo.hooks.retry_policy import check_delay
 from airflow_provider_veo.hooks.scenario import ScenarioHook
@@ -28,6 +28,7 @@ from airflow_provider_veo.triggers.job_polling import (
     JobPoller,
     is_transient,
 )
+from airflow_provider_veo.triggers.stale_event import current_try, is_stale_event
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -134,6 +135,7 @@ class ScenarioJobSensor(BaseSensorOperator):
                 project_id=self.project_id,
                 poll_interval=self.poke_interval,
                 max_consecutive_failures=self.max_consecutive_failures,
+                try_number=current_try(context),
             ),
             method_name="execute_complete",
             timeout=None,
@@ -152,8 +154,10 @@ class ScenarioJobSensor(BaseSensorOperator):
             return PokeReturnValue(is_done=False)
         return PokeReturnValue(is_done=True, xcom_value=self._asset_ids(event))
 
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> list[str]:
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         """Resume after :class:`JobCompleteTrigger` fired; return the job's asset ids."""
+        if is_stale_event(event, context):  # an earlier try's event (Airflow 3.0.x, 3.1.0)
+            return self.execute(context)
         job_event = validate_job_event(event)
         if job_event.status is JobEventStatus.TIMEOUT:
             raise AirflowSensorTimeout(

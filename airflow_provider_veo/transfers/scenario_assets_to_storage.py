@@ -13,8 +13,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from airflow.sdk import Asset, AssetAlias, BaseOperator, ObjectStoragePath
-from airflow.sdk.lineage import get_hook_lineage_collector
 
+from airflow_provider_veo._compat import get_hook_lineage_collector
 from airflow_provider_veo.exceptions import (
     AssetTransferError,
     DestinationExistsError,

@@ -23,6 +23,7 @@ from airflow_provider_veo.triggers.job_polling import (
 )
 from airflow_provider_veo.triggers.job_watch import SILENT_INTERVALS, Polling
 from airflow_provider_veo.triggers.job_watcher import watch_job
+from airflow_provider_veo.triggers.stale_event import TRY_NUMBER_KEY
 
 
 class JobCompleteTrigger(BaseTrigger):
@@ -51,6 +52,8 @@ class JobCompleteTrigger(BaseTrigger):
         waiting jobs grow; if listing fails they fall back to ``"per_job"``: one ``GET /jobs/{id}``
         per trigger per interval.
     :param label: starts each progress line, e.g. ``step 3/10`` for one step of an Extend chain.
+    :param try_number: the deferring task's try, echoed in the event (see
+        :mod:`~airflow_provider_veo.triggers.stale_event`).
 
     >>> import time
     >>> trigger = JobCompleteTrigger(job_id="job_123", end_time=time.time() + 3600)
@@ -70,6 +73,7 @@ class JobCompleteTrigger(BaseTrigger):
         max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES,
         polling: Polling | str = Polling.COALESCED,
         label: str | None = None,
+        try_number: int | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         check_delay("poll_interval", poll_interval, allow_zero=False)
@@ -88,6 +92,7 @@ class JobCompleteTrigger(BaseTrigger):
             known = ", ".join(repr(mode.value) for mode in Polling)
             raise ValueError(f"polling must be one of {known}, got {polling!r}") from None
         self.label = label
+        self.try_number = try_number
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -101,12 +106,13 @@ class JobCompleteTrigger(BaseTrigger):
                 "max_consecutive_failures": self.max_consecutive_failures,
                 "polling": self.polling.value,
                 "label": self.label,
+                TRY_NUMBER_KEY: self.try_number,
             },
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         event = await self._wait()
-        yield TriggerEvent(event.to_payload())  # type: ignore[no-untyped-call]
+        yield TriggerEvent({**event.to_payload(), TRY_NUMBER_KEY: self.try_number})  # type: ignore[no-untyped-call]
 
     async def _wait(self) -> JobEvent:
         poller = JobPoller(

@@ -35,6 +35,7 @@ class TestSerialize:
             scenario_conn_id="my_scenario",
             project_id="proj_1",
             poll_interval=15,
+            try_number=2,
         )
         assert trigger.serialize() == (
             "airflow_provider_veo.triggers.job_complete.JobCompleteTrigger",
@@ -46,6 +47,7 @@ class TestSerialize:
                 "poll_interval": 15.0,
                 "max_consecutive_failures": 5,
                 "label": None,
+                "try_number": 2,
             },
         )
 
@@ -83,10 +85,11 @@ class TestOutcomes:
     @pytest.mark.asyncio
     async def test_success_carries_asset_ids_and_cost(self, scenario_emulator) -> None:
         job_id = submit_job()
-        payload = await first_event(make_trigger(job_id))
+        payload = await first_event(make_trigger(job_id, try_number=3))
 
         job = scenario_emulator.job(job_id)
         assert payload["status"] == "success"
+        assert payload["try_number"] == 3  # the deferring try, for the stale-event guard
         assert payload["job_id"] == job_id
         assert payload["asset_ids"] == job["metadata"]["assetIds"] != []
         assert payload["cost"] == job["billing"]["cuCost"] > 0
