@@ -1,0 +1,43 @@
+"""The gallery's settings, read from Airflow's configuration (section ``[scenario_veo]``).
+
+* ``gallery_asset_aliases``: comma-separated asset aliases whose events are listed
+  (default ``scenario-videos``, the transfer's default ``asset_alias``).
+* ``gallery_storage_conn_ids``: JSON object ``{"<uri prefix>": "<conn id>"}`` naming the connection
+  the api-server reads videos with (e.g. a read-only one); default ``{}``: the connection the
+  transfer task wrote with, else the store's default credentials.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Final
+from urllib.parse import urlparse
+
+SECTION: Final = "scenario_veo"
+
+
+def asset_aliases() -> list[str]:
+    from airflow.configuration import conf
+
+    from airflow_provider_veo.transfers.scenario_assets_to_storage import DEFAULT_ASSET_ALIAS
+
+    value = conf.get(SECTION, "gallery_asset_aliases", fallback="") or DEFAULT_ASSET_ALIAS
+    return [alias.strip() for alias in value.split(",") if alias.strip()]
+
+
+def storage_conn_ids() -> dict[str, str]:
+    from airflow.configuration import conf
+
+    mapping = json.loads(conf.get(SECTION, "gallery_storage_conn_ids", fallback="") or "{}")
+    if not isinstance(mapping, dict):
+        raise ValueError(f"[{SECTION}] gallery_storage_conn_ids must be a JSON object")
+    return {str(prefix): str(conn_id) for prefix, conn_id in mapping.items()}
+
+
+def base_path() -> str:
+    """The path of the Airflow UI under ``[api] base_url``: ``""`` at the root, else e.g. ``"/airflow"``."""
+    from airflow.configuration import conf
+
+    base_url = conf.get("api", "base_url", fallback="/") or "/"
+    path = urlparse(base_url).path if "://" in base_url else base_url
+    return path.rstrip("/")
