@@ -22,8 +22,12 @@ CLASS_PATH = "restricted_auth_manager.RestrictedAuthManager"
 
 
 class RestrictedAuthManager(SimpleAuthManager):
-    def is_authorized_dag(self, *, method: Any, user: Any, access_entity: Any = None, details: Any = None) -> bool:
+    def is_authorized_dag(
+        self, *, method: Any, user: Any, access_entity: Any = None, details: Any = None
+    ) -> bool:
         allowed = json.loads(os.environ.get(ACCESS_ENV) or "{}").get(user.username)
         if allowed is not None and (details is None or details.id not in allowed):
             return False
-        return super().is_authorized_dag(method=method, user=user, access_entity=access_entity, details=details)
+        return super().is_authorized_dag(
+            method=method, user=user, access_entity=access_entity, details=details
+        )

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
+from airflow.api_fastapi.app import get_auth_manager
+from airflow.api_fastapi.core_api.security import bearer_scheme, get_user
 from fastapi import Depends, HTTPException, Request
 
 if TYPE_CHECKING:
@@ -18,8 +20,6 @@ if TYPE_CHECKING:
 
 async def current_user(request: Request) -> BaseUser:
     """The authenticated user, or ``HTTPException`` 401/403 (Airflow's own dependency)."""
-    from airflow.api_fastapi.core_api.security import bearer_scheme, get_user
-
     credentials = await bearer_scheme(request)
     user: BaseUser = await get_user(request, None, credentials)
     return user
@@ -42,14 +42,10 @@ MaybeUser = Annotated[Any, Depends(user_or_none)]
 
 def readable_dag_ids(user: BaseUser) -> set[str]:
     """The ids of the DAGs ``user`` may read, per the auth manager (one database query)."""
-    from airflow.api_fastapi.app import get_auth_manager
-
     manager: Any = get_auth_manager()
     return set(manager.get_authorized_dag_ids(user=user, method="GET"))
 
 
 def login_url(next_url: str) -> str:
     """Where to send a browser without a valid session (the auth manager's login page)."""
-    from airflow.api_fastapi.app import get_auth_manager
-
     return str(get_auth_manager().get_url_login(next_url=next_url))

@@ -10,8 +10,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from airflow.models.asset import AssetAliasModel, AssetEvent, AssetModel
+from airflow.models.renderedtifields import RenderedTaskInstanceFields as Rendered
+from airflow.models.xcom import XComModel
+from airflow.utils.session import create_session
 from sqlalchemy import Select, func, select
 
+from airflow_provider_veo.links.scenario_job import JOB_URL_XCOM_KEY
 from airflow_provider_veo.plugins.gallery.entries import GalleryFilter, RecordedVideo
 
 
@@ -21,8 +26,6 @@ def recorded_videos(
     """The page of videos matching ``flt``, newest first."""
     if not readable_dag_ids:
         return []
-    from airflow.models.asset import AssetEvent
-
     newest = _newest_events(readable_dag_ids, aliases)
     if flt.dag_id:
         newest = newest.where(AssetEvent.source_dag_id == flt.dag_id)
@@ -41,8 +44,6 @@ def recorded_video(
     """The video recorded under exactly ``uri`` in a readable DAG, else ``None``."""
     if not readable_dag_ids:
         return None
-    from airflow.models.asset import AssetModel
-
     found = _load(_newest_events(readable_dag_ids, aliases).where(AssetModel.uri == uri), limit=1)
     return found[0] if found else None
 
@@ -51,11 +52,6 @@ def job_urls(dag_id: str, run_id: str | None) -> list[str]:
     """The Scenario job links the run's tasks pushed (XCom ``job_url``, computed from the connection)."""
     if not run_id:
         return []
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-
-    from airflow_provider_veo.links.scenario_job import JOB_URL_XCOM_KEY
-
     stmt = select(XComModel.value).where(
         XComModel.dag_id == dag_id, XComModel.run_id == run_id, XComModel.key == JOB_URL_XCOM_KEY
     )
@@ -67,9 +63,6 @@ def rendered_fields(video: RecordedVideo) -> dict[str, Any]:
     """The rendered template fields of the task that landed ``video`` (Airflow keeps the last runs')."""
     if not video.run_id or not video.task_id:
         return {}
-    from airflow.models.renderedtifields import RenderedTaskInstanceFields as Rendered
-    from airflow.utils.session import create_session
-
     stmt = select(Rendered.rendered_fields).where(
         Rendered.dag_id == video.dag_id,
         Rendered.task_id == video.task_id,
@@ -83,8 +76,6 @@ def rendered_fields(video: RecordedVideo) -> dict[str, Any]:
 
 def _newest_events(readable_dag_ids: Collection[str], aliases: Collection[str]) -> Select[Any]:
     """Ids of the newest alias event per asset, in readable DAGs (filters are added by the caller)."""
-    from airflow.models.asset import AssetAliasModel, AssetEvent, AssetModel
-
     return (
         select(func.max(AssetEvent.id))
         .join(AssetEvent.source_aliases)
@@ -96,13 +87,10 @@ def _newest_events(readable_dag_ids: Collection[str], aliases: Collection[str]) 
 
 
 def _load(event_ids: Select[Any], *, limit: int, offset: int = 0) -> list[RecordedVideo]:
-    from airflow.models.asset import AssetEvent, AssetModel
-    from airflow.utils.session import create_session
-
     stmt = (
         select(AssetEvent, AssetModel.uri)
         .join(AssetModel, AssetModel.id == AssetEvent.asset_id)
-        .where(AssetEvent.id.in_(event_ids.scalar_subquery()))
+        .where(AssetEvent.id.in_(event_ids))
         .order_by(AssetEvent.timestamp.desc(), AssetEvent.id.desc())
         .limit(limit)
         .offset(offset)

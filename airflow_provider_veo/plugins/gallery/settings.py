@@ -13,21 +13,19 @@ import json
 from typing import Final
 from urllib.parse import urlparse
 
+from airflow.configuration import conf
+
+from airflow_provider_veo.transfers.scenario_assets_to_storage import DEFAULT_ASSET_ALIAS
+
 SECTION: Final = "scenario_veo"
 
 
 def asset_aliases() -> list[str]:
-    from airflow.configuration import conf
-
-    from airflow_provider_veo.transfers.scenario_assets_to_storage import DEFAULT_ASSET_ALIAS
-
     value = conf.get(SECTION, "gallery_asset_aliases", fallback="") or DEFAULT_ASSET_ALIAS
     return [alias.strip() for alias in value.split(",") if alias.strip()]
 
 
 def storage_conn_ids() -> dict[str, str]:
-    from airflow.configuration import conf
-
     mapping = json.loads(conf.get(SECTION, "gallery_storage_conn_ids", fallback="") or "{}")
     if not isinstance(mapping, dict):
         raise ValueError(f"[{SECTION}] gallery_storage_conn_ids must be a JSON object")
@@ -36,8 +34,6 @@ def storage_conn_ids() -> dict[str, str]:
 
 def base_path() -> str:
     """The path of the Airflow UI under ``[api] base_url``: ``""`` at the root, else e.g. ``"/airflow"``."""
-    from airflow.configuration import conf
-
     base_url = conf.get("api", "base_url", fallback="/") or "/"
     path = urlparse(base_url).path if "://" in base_url else base_url
     return path.rstrip("/")

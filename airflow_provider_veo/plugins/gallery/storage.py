@@ -13,7 +13,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from airflow.sdk import ObjectStoragePath
+
 from airflow_provider_veo.plugins.gallery.byte_ranges import ByteRange
+from airflow_provider_veo.transfers.sidecar import SUFFIX
 
 CHUNK_SIZE: Final = 256 * 1024
 #: The largest sidecar read; a bigger object at ``<video>.json`` is not ours.
@@ -62,8 +65,6 @@ def storage_conn_id(uri: str, *, configured: Mapping[str, str], rendered: Mappin
 def open_video(uri: str, conn_id: str | None) -> OpenedVideo:
     """Find the video at ``uri``; :class:`StorageUnreadableError` says why it cannot be read."""
     try:
-        from airflow.sdk import ObjectStoragePath
-
         path = ObjectStoragePath(uri, conn_id=conn_id)
         fs: Any = path.fs
         return OpenedVideo(fs=fs, path=path.path, size=int(fs.size(path.path)))
@@ -80,12 +81,8 @@ def open_video(uri: str, conn_id: str | None) -> OpenedVideo:
 
 def read_sidecar(uri: str, conn_id: str | None) -> dict[str, Any]:
     """The JSON sidecar of the video at ``uri``; :class:`StorageUnreadableError` says why not."""
-    from airflow_provider_veo.transfers.sidecar import SUFFIX
-
     sidecar_uri = uri + SUFFIX
     try:
-        from airflow.sdk import ObjectStoragePath
-
         path = ObjectStoragePath(sidecar_uri, conn_id=conn_id)
         fs: Any = path.fs
         with fs.open(path.path, "rb") as handle:
