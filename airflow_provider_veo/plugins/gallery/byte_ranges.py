@@ -62,9 +62,9 @@ def parse_range(header: str | None, *, size: int) -> ByteRange | None:
             raise RangeNotSatisfiableError(size)
         return ByteRange(start=max(size - suffix, 0), end=size - 1)
     start = int(first)
-    end = int(last) if last else size - 1
-    if end < start:
+    if last and int(last) < start:
         return None  # invalid: ignored
     if start >= size:
         raise RangeNotSatisfiableError(size)
-    return ByteRange(start=start, end=min(end, size - 1))
+    end = min(int(last), size - 1) if last else size - 1
+    return ByteRange(start=start, end=end)

@@ -55,7 +55,7 @@ class GalleryFilter:
             "offset": self.offset or None,
         }
         values.update(changes)
-        return urlencode({key: value for key, value in values.items() if value not in (None, "")})
+        return urlencode({key: value for key, value in values.items() if value not in (None, "", 0)})
 
 
 @dataclass(frozen=True)
