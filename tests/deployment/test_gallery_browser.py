@@ -133,6 +133,12 @@ def test_a_reviewer_sees_and_plays_the_landed_video(gallery: Gallery, browser: B
     assert any(status == 206 and header for status, header in ranges), ranges
     page.screenshot(path=str(ARTIFACTS / "gallery.png"), full_page=True)
 
+    # The menu entry and the DAG-run tab, as the Airflow UI gets them (the plugin loaded by default).
+    plugins = page.request.get(f"{gallery.base_url}/api/v2/plugins").json()["plugins"]
+    [plugin] = [p for p in plugins if p["name"] == "scenario_veo"]
+    assert [app["url_prefix"] for app in plugin["fastapi_apps"]] == ["/scenario-veo"]
+    assert {view["destination"] for view in plugin["external_views"]} == {"nav", "dag_run"}
+
     other_run = gallery.url(dag_id=DAG_ID, run_id="another_run")
     page.goto(other_run)
     assert page.locator("article.card").count() == 0

@@ -23,11 +23,12 @@ dt{color:#57606a}dd{margin:0;overflow-wrap:anywhere}
 .problem{background:#fff8c5;border:1px solid #d4a72c;border-radius:4px;padding:.4rem;font-size:.85rem}
 .links a{margin-right:1rem}.empty{color:#57606a}.pager a{margin-right:1rem}
 """
+_EMPTY: Final = '<p class="empty">No videos you may see match these filters.</p>'
 
 
 def render_page(entries: list[VideoEntry], flt: GalleryFilter, *, has_more: bool) -> str:
     cards = "\n".join(_card(entry) for entry in entries)
-    body = f'<div class="grid">{cards}</div>' if entries else _empty(flt)
+    body = f'<div class="grid">{cards}</div>' if entries else _EMPTY
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         "<title>Veo videos</title>"
@@ -102,10 +103,6 @@ def _size(data: dict[str, Any]) -> str | None:
     if data["size"] is not None:
         parts.append(f"{int(data['size']):,} bytes")
     return ", ".join(parts) or None
-
-
-def _empty(flt: GalleryFilter) -> str:
-    return '<p class="empty">No videos you may see match these filters.</p>'
 
 
 def _pager(flt: GalleryFilter, *, has_more: bool) -> str:
