@@ -179,6 +179,26 @@ def test_only_a_recorded_uri_reaches_the_storage(
     assert response.json() == {"detail": "No such video."}
 
 
+def test_configured_prefixes_bound_what_the_api_server_reads(
+    client: TestClient,
+    gallery_auth: Headers,
+    record_video: Callable[..., str],
+    dag_id: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inside = record_video(land(tmp_path / "inside", sidecar={"prompt": "in"}), dag_id=dag_id)
+    outside = record_video(land(tmp_path / "outside", sidecar={"prompt": "out"}), dag_id=dag_id)
+    monkeypatch.setenv("AIRFLOW__SCENARIO_VEO__GALLERY_URI_PREFIXES", f"s3://x/, file://{tmp_path}/inside/")
+    reviewer = gallery_auth("reviewer")
+    listed = {v["uri"]: (v["prompt"], v["metadata_problem"]) for v in videos(client, reviewer, dag_id=dag_id)}
+    assert listed[inside] == ("in", None)
+    assert listed[outside][0] is None
+    assert "gallery_uri_prefixes" in str(listed[outside][1])
+    assert client.get("/video", params={"uri": inside}, headers=reviewer).status_code == 200
+    assert client.get("/video", params={"uri": outside}, headers=reviewer).status_code == 403
+
+
 # --- streaming ------------------------------------------------------------------------------------------
 
 

@@ -33,6 +33,7 @@ from airflow_provider_veo.plugins.gallery.entries import (
 from airflow_provider_veo.plugins.gallery.page import render_page
 
 SIDECAR_READERS: Final = 8
+OUTSIDE_PREFIXES: Final = "The gallery may not read this store ([scenario_veo] gallery_uri_prefixes)."
 
 
 def create_gallery_app() -> FastAPI:
@@ -58,6 +59,8 @@ def create_gallery_app() -> FastAPI:
         )
         if video is None:  # not recorded, or in a DAG the user may not read: the same answer
             raise HTTPException(404, "No such video.")
+        if not settings.uri_allowed(video.uri):
+            return Response(OUTSIDE_PREFIXES, status_code=403, media_type="text/plain")
         try:
             opened = storage.open_video(video.uri, _conn_id(video))
             byte_range = parse_range(request.headers.get("range"), size=opened.size)
@@ -69,6 +72,7 @@ def create_gallery_app() -> FastAPI:
             "Accept-Ranges": "bytes",
             "Content-Length": str(byte_range.length if byte_range else opened.size),
             "Cache-Control": "private, max-age=3600",
+            "X-Content-Type-Options": "nosniff",
         }
         if video.extra.get("sha256"):
             headers["ETag"] = f'"{video.extra["sha256"]}"'
@@ -136,6 +140,8 @@ def _entries(user: Any, flt: GalleryFilter) -> tuple[list[VideoEntry], bool]:
 
 
 def _sidecar(video: RecordedVideo) -> tuple[dict[str, Any] | None, str | None]:
+    if not settings.uri_allowed(video.uri):
+        return None, OUTSIDE_PREFIXES
     try:
         return storage.read_sidecar(video.uri, _conn_id(video)), None
     except storage.StorageUnreadableError as error:

@@ -5,6 +5,9 @@
 * ``gallery_storage_conn_ids``: JSON object ``{"<uri prefix>": "<conn id>"}`` naming the connection
   the api-server reads videos with (e.g. a read-only one); default ``{}``: the connection the
   transfer task wrote with, else the store's default credentials.
+* ``gallery_uri_prefixes``: comma-separated URI prefixes the api-server may read from (e.g.
+  ``s3://my-bucket/veo/``); default empty: any recorded asset URI. Asset events are written by DAG
+  code, so where DAG authors are not trusted with the api-server's files or buckets, set it.
 """
 
 from __future__ import annotations
@@ -30,6 +33,13 @@ def storage_conn_ids() -> dict[str, str]:
     if not isinstance(mapping, dict):
         raise ValueError(f"[{SECTION}] gallery_storage_conn_ids must be a JSON object")
     return {str(prefix): str(conn_id) for prefix, conn_id in mapping.items()}
+
+
+def uri_allowed(uri: str) -> bool:
+    """Whether ``uri`` (a recorded asset URI) is under ``gallery_uri_prefixes``, when those are set."""
+    value = conf.get(SECTION, "gallery_uri_prefixes", fallback="") or ""
+    prefixes = [prefix.strip() for prefix in value.split(",") if prefix.strip()]
+    return not prefixes or any(uri.startswith(prefix) for prefix in prefixes)
 
 
 def base_path() -> str:
