@@ -75,11 +75,15 @@ def test_storage_connection_configured_then_task_then_default() -> None:
     assert storage_conn_id(VIDEO.uri, configured={"gs://": "g"}, rendered={}) is None
 
 
-def test_facts_come_from_the_sidecar_else_from_the_event() -> None:
+def test_recorded_facts_win_over_the_sidecar_which_adds_the_rest() -> None:
     without = VideoEntry(VIDEO, None, "unreadable", None, None, "video?uri=x")
     assert without.fact("sha256") == "ab"
     assert without.to_json()["prompt"] is None
     assert without.to_json()["metadata_problem"] == "unreadable"
-    with_sidecar = VideoEntry(VIDEO, {"sha256": "cd", "prompt": "a fox"}, None, None, None, "video?uri=x")
-    assert with_sidecar.fact("sha256") == "cd"
+    sidecar = {"sha256": "cd", "prompt": "a fox", "width": 1280}
+    with_sidecar = VideoEntry(VIDEO, sidecar, None, None, None, "video?uri=x")
+    assert with_sidecar.fact("sha256") == "ab"
+    assert with_sidecar.fact("width") == 1280
     assert with_sidecar.to_json()["prompt"] == "a fox"
+    event_without_sha = RecordedVideo(**{**VIDEO.__dict__, "extra": {"job_id": "job_1"}})
+    assert VideoEntry(event_without_sha, sidecar, None, None, None, "x").fact("sha256") == "cd"

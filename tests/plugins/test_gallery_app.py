@@ -8,6 +8,7 @@ import os
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
@@ -120,7 +121,7 @@ def test_an_entry_shows_its_sidecar_and_links(
     assert {key: entry[key] for key in sidecar} == sidecar
     assert entry["metadata_problem"] is None
     assert entry["task_instance_url"] == f"/dags/{dag_id}/runs/run_1/tasks/store"
-    assert entry["stream_url"] == "video?" + __import__("urllib.parse").parse.urlencode({"uri": uri})
+    assert entry["stream_url"] == "video?" + urlencode({"uri": uri})
 
     page = client.get("/", params={"dag_id": dag_id}, headers=gallery_auth("reviewer")).text
     assert "a &lt;b&gt;fox&lt;/b&gt;" in page  # escaped, never markup

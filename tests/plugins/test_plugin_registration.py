@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib.metadata import entry_points
 
+import pytest
 from fastapi import FastAPI
 
 from airflow_provider_veo.plugins import scenario_veo
@@ -35,10 +36,7 @@ def test_the_app_and_the_ui_entries_exist_only_on_the_api_server() -> None:
     assert isinstance(app["app"], FastAPI)
 
 
-def test_ui_entries_link_under_the_api_base_url(monkeypatch: object) -> None:
-    import pytest
-
-    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+def test_ui_entries_link_under_the_api_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIRFLOW__API__BASE_URL", "https://airflow.example.com/team-a/")
     nav, run_tab = scenario_veo.gallery_views()
     assert nav["href"] == "/team-a/scenario-veo/"

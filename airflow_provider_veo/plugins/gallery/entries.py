@@ -52,7 +52,7 @@ class GalleryFilter:
             "date_from": self.date_from.isoformat() if self.date_from else None,
             "date_to": self.date_to.isoformat() if self.date_to else None,
             "limit": self.limit if self.limit != DEFAULT_LIMIT else None,
-            "offset": self.offset or None,
+            "offset": self.offset,
         }
         values.update(changes)
         return urlencode({key: value for key, value in values.items() if value not in (None, "", 0)})
@@ -89,10 +89,11 @@ class VideoEntry:
     stream_url: str
 
     def fact(self, key: str) -> Any:
-        """A field of the sidecar, else of the asset event (``sha256``, ``size``, ``asset_id``...)."""
-        if self.sidecar is not None and self.sidecar.get(key) is not None:
-            return self.sidecar[key]
-        return self.video.extra.get(key)
+        """A field Airflow recorded in the asset event, else the sidecar's (an object anyone with
+        write access to the bucket could change)."""
+        if self.video.extra.get(key) is not None:
+            return self.video.extra[key]
+        return (self.sidecar or {}).get(key)
 
     def to_json(self) -> dict[str, Any]:
         sidecar = self.sidecar or {}
