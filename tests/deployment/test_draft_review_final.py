@@ -41,9 +41,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, emulator: ScenarioEmulator) 
     shutil.copy(EXAMPLE, dags)  # this DAG alone: nothing else to parse or schedule
     home = tmp_path_factory.mktemp("airflow-stack")
     env = {"AIRFLOW_CONN_SCENARIO_DEFAULT": emulator.airflow_connection()}
-    # One task at a time: fewer writers contending for the SQLite file (two runs go on side by side).
-    with AirflowStack(home=home, dags_folder=dags, env=env, parallelism=1) as airflow:
+    with AirflowStack(home=home, dags_folder=dags, env=env) as airflow:
         airflow.wait_until_ready(DAG_ID)
+        airflow.warm_up_execution_api()
         yield airflow
 
 
@@ -68,13 +68,14 @@ def worker_gone(stack: AirflowStack, run_id: str, task_id: str) -> bool:
     key as the resumed task, which the scheduler then takes for one killed externally and fails.
     A person takes longer than that; a test must wait for it.
     """
+    event = "Received executor event with state success"
     key = f"task_id='{task_id}', run_id='{run_id}'"
-    log = (stack.logs_dir / "scheduler.log").read_text(errors="replace")
-    return any("Received executor event with state success" in line and key in line for line in log.splitlines())
+    lines = (stack.logs_dir / "scheduler.log").read_text(errors="replace").splitlines()
+    return any(event in line and key in line for line in lines)
 
 
 def test_approved_run_pays_for_the_final_and_rejected_run_does_not(
-    stack: AirflowStack, emulator: ScenarioEmulator, tmp_path: Path
+    stack: AirflowStack, emulator: ScenarioEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     started = time.monotonic()
     runs = {
@@ -143,6 +144,7 @@ def test_approved_run_pays_for_the_final_and_rejected_run_does_not(
     approved, approved_run = runs["Approve"], run_ids["Approve"]
     draft_body, final_body = jobs_of(emulator, approved["prompt"])
     assert {key: final_body[key] for key in FINAL} == FINAL
+    assert stack.xcom(DAG_ID, approved_run, "final")["cost"] == final_estimate  # billed as estimated
     shared = ("prompt", "seed", "negativePrompt", "aspectRatio")
     assert {key: final_body[key] for key in shared} == {key: draft_body[key] for key in shared}
     videos = {video.parent.name: video for video in approved["destination"].rglob("*.mp4")}
@@ -155,8 +157,9 @@ def test_approved_run_pays_for_the_final_and_rejected_run_does_not(
     assert [event["uri"] for event in events] == [videos["final"].as_uri()]
 
     assert emulator.paid_submissions == 3  # two drafts and one final: nothing else was paid for
-    print(  # the numbers quoted in docs/review-flow.md
-        f"\n[review flow] draft {draft_cost:g} CU, final estimate {final_estimate:g} CU; "
-        f"a rejection saves {final_estimate:g} CU, an approval costs {draft_cost + final_estimate:g} CU "
-        f"instead of {final_estimate:g}; both runs took {time.monotonic() - started:.0f} s"
-    )
+    with capsys.disabled():  # the numbers quoted in docs/review-flow.md
+        print(
+            f"\n[review flow] draft {draft_cost:g} CU, final estimate {final_estimate:g} CU; "
+            f"a rejection saves {final_estimate:g} CU, an approval costs {draft_cost + final_estimate:g} CU "
+            f"instead of {final_estimate:g}; both runs took {time.monotonic() - started:.0f} s"
+        )
