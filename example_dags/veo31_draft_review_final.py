@@ -68,8 +68,8 @@ def creative_units(cost: float | None) -> str:
 REVIEW_BODY = """\
 {% set draft = ti.xcom_pull(task_ids='draft') -%}
 {% set final_estimate = ti.xcom_pull(task_ids='estimate_final') -%}
-**Prompt:** {{ params.prompt }}<br>
-**Seed:** {{ params.seed }}
+- **Prompt:** {{ params.prompt }}
+- **Seed:** {{ params.seed }}
 
 The draft ({{ draft_settings }}) is ready:
 [watch it in the review gallery]({{ gallery_url(dag.dag_id, run_id) }})

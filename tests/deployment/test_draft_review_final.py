@@ -98,7 +98,11 @@ def test_approved_run_pays_for_the_final_and_rejected_run_does_not(
             what=f"the review of {run_id} to wait for a person",
             interval=2.0,
         )
-        stack.wait(lambda run_id=run_id: worker_gone(stack, run_id, "review"), timeout=60, what="the worker")
+        stack.wait(
+            lambda run_id=run_id: worker_gone(stack, run_id, "review"),
+            timeout=60,
+            what=f"the scheduler to hear that the worker which parked the review of {run_id} exited",
+        )
         review = f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/review/-1/hitlDetails"
         details[answer] = stack.api("GET", review)
     assert emulator.paid_submissions == 2, "only the two drafts may be paid before anyone answered"
