@@ -204,6 +204,14 @@ class AirflowStack:
             what=f"DAG {dag_id} parsed",
         )
 
+    def warm_up_execution_api(self, timeout: float = 120.0) -> None:
+        """Make the api-server build its Execution API now (its first request takes 10-30 s).
+
+        Until then the first task's ``/execution`` calls stall the whole api-server, long enough for
+        tasks started together to time out and be killed.
+        """
+        self.wait(lambda: self.api("GET", "/execution/health"), timeout=timeout, what="the Execution API")
+
     def trigger_dag(
         self, dag_id: str, *, conf: Mapping[str, Any] | None = None, run_id: str | None = None
     ) -> str:
