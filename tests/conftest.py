@@ -25,6 +25,8 @@ os.environ["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = json.dumps(
     ]
 )
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+# gcsfs reads it on import; its default (true) probes every bucket over gRPC, 20-60 s against an emulator.
+os.environ["GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT"] = "false"
 for _var in ("SCENARIO_SDK_API_KEY", "SCENARIO_SDK_API_SECRET", "SCENARIO_BASE_URL", "SCENARIO_SDK_JWT"):
     os.environ.pop(_var, None)
 

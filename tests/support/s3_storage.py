@@ -1,48 +1,45 @@
 """S3 for the transfer tests: a moto server on 127.0.0.1, reached as users reach S3.
 
-One moto server per session, reached through the amazon provider's ``ObjectStoragePath`` filesystem:
-an ``aws_default`` connection whose ``endpoint_url`` points at it. Needs
-apache-airflow-providers-amazon (Python 3.11+); conftest.py imports these fixtures when it is there.
+One moto server per session, in its own process (so that what it stores does not count in the
+test's memory), reached through the amazon provider's ``ObjectStoragePath`` filesystem: an
+``aws_default`` connection whose ``endpoint_url`` points at it. Needs
+apache-airflow-providers-amazon (Python 3.11+); the conftest files import these fixtures when it is
+there.
 """
 
 from __future__ import annotations
 
 import json
-import logging
+import sys
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import boto3
-import fsspec
 import pytest
-from airflow.sdk.io import store
-from moto.server import ThreadedMotoServer
-from s3fs import S3File, S3FileSystem
+from s3fs import S3File
 
-FAILING_S3_SCHEME = "failings3"
+from tests.support.local_servers import child_server
+from tests.support.object_store import ObjectStore
 
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with child_server(
+        lambda port: [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], name="moto"
+    ) as endpoint:
+        yield endpoint
 
 
-@dataclass
-class S3Bucket:
+class S3Bucket(ObjectStore):
     """A fresh bucket on the moto server, and a boto3 client to look at it behind our back."""
 
-    name: str
-    client: Any
+    scheme = "s3"
+    writer_class = S3File
 
-    def uri(self, key: str = "") -> str:
-        return f"s3://{self.name}/{key}"
+    def __init__(self, *, name: str, conn_id: str, client: Any) -> None:
+        super().__init__(name=name, conn_id=conn_id)
+        self.client = client
 
     def keys(self) -> list[str]:
         listing = self.client.list_objects_v2(Bucket=self.name)
@@ -52,9 +49,15 @@ class S3Bucket:
         body: bytes = self.client.get_object(Bucket=self.name, Key=key)["Body"].read()
         return body
 
+    def put(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.name, Key=key, Body=data)
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.name, Key=key)
+
     def pending_uploads(self) -> list[str]:
         uploads = self.client.list_multipart_uploads(Bucket=self.name).get("Uploads", [])
-        return [upload["Key"] for upload in uploads]
+        return sorted(upload["Key"] for upload in uploads)
 
 
 @pytest.fixture
@@ -79,42 +82,4 @@ def s3_bucket(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> S3Bucket:
     )
     name = f"videos-{uuid.uuid4().hex[:12]}"
     client.create_bucket(Bucket=name)
-    return S3Bucket(name=name, client=client)
-
-
-class FailingS3(S3FileSystem):
-    """Real s3fs on the moto server whose uploads are refused from the second multipart part on.
-
-    Registered under ``failings3://``; it stands for S3 failing mid-upload (throttling, expired
-    credentials, network loss) after some parts were already accepted.
-    """
-
-    protocol = (FAILING_S3_SCHEME,)
-    cachable = False
-
-    def _open(self, path: Any, mode: str = "rb", **kwargs: Any) -> Any:
-        file = super()._open(path, mode, **kwargs)
-        if "w" in mode:
-            file.__class__ = _FailingS3File
-        return file
-
-
-class _FailingS3File(S3File):  # type: ignore[misc]
-    def _upload_chunk(self, final: bool = False) -> Any:
-        if getattr(self, "parts", None):
-            raise OSError("S3 refused the upload part")
-        return super()._upload_chunk(final)
-
-
-@pytest.fixture
-def failing_s3(moto_endpoint: str, s3_bucket: S3Bucket) -> S3Bucket:
-    """``failings3://<bucket>/...`` writes into ``s3_bucket`` and fails on the second part."""
-    fsspec.register_implementation(FAILING_S3_SCHEME, FailingS3, clobber=True)
-    fs = FailingS3(
-        key="testing",
-        secret="testing",
-        endpoint_url=moto_endpoint,
-        client_kwargs={"region_name": "us-east-1"},
-    )
-    store.attach(protocol=FAILING_S3_SCHEME, fs=fs)
-    return s3_bucket
+    return S3Bucket(name=name, conn_id="aws_default", client=client)

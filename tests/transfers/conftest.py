@@ -1,4 +1,5 @@
-"""Real storage for the transfer tests: local files, S3 on moto (tests/support/s3_storage.py), a failing disk.
+"""Real storage for the transfer tests: local files, a failing disk, and S3, GCS and Azure Blob on local
+servers (tests/support/s3_storage.py, gcs_storage.py, azure_storage.py).
 
 ``airflow.sdk.io.store._STORE_CACHE`` keeps one filesystem per ``protocol-conn_id`` for the whole
 process, so it is cleared around every test.
@@ -21,12 +22,26 @@ from fsspec.implementations.local import LocalFileOpener, LocalFileSystem
 from airflow_provider_veo.hooks.scenario import ScenarioHook
 from airflow_provider_veo.models.veo31 import MODEL_ID
 from airflow_provider_veo.testing import EmulatorConfig, ScenarioEmulator
-from tests.support.optional import S3_AVAILABLE
+from tests.support.object_store import ObjectStore
+from tests.support.optional import AZURE_AVAILABLE, GCS_AVAILABLE, S3_AVAILABLE
 
 FAILING_SCHEME = "failingdisk"
 
 if S3_AVAILABLE:
-    from tests.support.s3_storage import failing_s3, moto_endpoint, s3_bucket  # noqa: F401
+    from tests.support.s3_storage import moto_endpoint, s3_bucket  # noqa: F401
+if GCS_AVAILABLE:
+    from tests.support.gcs_storage import fake_gcs_endpoint, gcs_bucket  # noqa: F401
+if AZURE_AVAILABLE:
+    from tests.support.azure_storage import azure_container, azurite_connection_string  # noqa: F401
+
+#: Each cloud store and the fixture giving a fresh bucket on its local server.
+_STORES = [
+    pytest.param("s3_bucket", id="s3", marks=pytest.mark.skipif(not S3_AVAILABLE, reason="no s3fs")),
+    pytest.param("gcs_bucket", id="gcs", marks=pytest.mark.skipif(not GCS_AVAILABLE, reason="no gcsfs")),
+    pytest.param(
+        "azure_container", id="azure", marks=pytest.mark.skipif(not AZURE_AVAILABLE, reason="no adlfs")
+    ),
+]
 
 
 @pytest.fixture(autouse=True)
@@ -80,6 +95,13 @@ def failing_disk(tmp_path: Path) -> tuple[FailingDisk, Path]:
     disk = FailingDisk(fail_after=1 << 20)
     store.attach(protocol=FAILING_SCHEME, fs=disk)
     return disk, tmp_path
+
+
+@pytest.fixture(params=_STORES)
+def bucket(request: pytest.FixtureRequest) -> ObjectStore:
+    """A fresh bucket on S3 (moto), GCS (fake-gcs-server) and Azure Blob (Azurite), in turn."""
+    fresh: ObjectStore = request.getfixturevalue(request.param)
+    return fresh
 
 
 # --- the Scenario side ---------------------------------------------------------------------------------
