@@ -23,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 PG_USER = "postgres"
 """The OS user PostgreSQL runs as when we are root."""
@@ -53,8 +54,13 @@ def _version_key(path: str) -> int:
     return int(version) if version.isdigit() else 0
 
 
+_ServiceT = TypeVar("_ServiceT", bound="_Service")
+
+
 class _Service:
-    def __enter__(self) -> _Service:
+    """A server started by ``start()`` (or ``with``) and removed, with its directory, by ``stop()``."""
+
+    def __enter__(self: _ServiceT) -> _ServiceT:
         self.start()
         return self
 
