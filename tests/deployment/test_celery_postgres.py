@@ -171,11 +171,12 @@ class Observer:
             return len(self.triggers_by_host[host])
 
     def busiest_once_both_ran(self) -> str | None:
-        """The triggerer holding most triggers now, once both were seen running triggers."""
+        """The triggerer holding most triggers now (at least 2), once both were seen running triggers."""
         if not all(self.held_by(host) for host in TRIGGERERS):
             return None
         holding = self.holding
-        return max(holding, key=holding.__getitem__) if holding else None
+        busiest = max(holding, key=holding.__getitem__, default=None)
+        return busiest if busiest is not None and holding[busiest] >= 2 else None
 
 
 def triggerer_job_id(conninfo: str, hostname: str) -> int:
