@@ -203,7 +203,8 @@ def test_model_outside_the_plan_is_403(scenario_emulator_factory: Any) -> None:
     "authorization",
     [
         None,
-        "Basic " + base64.b64encode(b"emulator-key:wrong").decode(),
+        "Basic " + base64.b64encode(b"emulator-key:").decode(),
+        "Basic " + base64.b64encode(b":emulator-secret").decode(),
         "Basic not-base64!",
         "Bearer emulator-secret",
     ],
@@ -219,6 +220,17 @@ def test_requests_without_valid_basic_auth_are_401(
         assert response.status_code == 401
         assert "reason" in response.json()
     assert scenario_emulator.paid_submissions == 0
+
+
+def test_any_non_empty_credentials_are_accepted_unless_strict(scenario_emulator_factory: Any) -> None:
+    other = {"Authorization": "Basic " + base64.b64encode(b"my-own-key:my-own-secret").decode()}
+    with scenario_emulator_factory(EmulatorConfig()) as emu:
+        assert requests.get(emu.base_url + "/models/model_veo3-1", headers=other, timeout=10).status_code == 200
+    with scenario_emulator_factory(EmulatorConfig(strict_credentials=True)) as emu:
+        response = requests.get(emu.base_url + "/models/model_veo3-1", headers=other, timeout=10)
+        assert response.status_code == 401
+        right = {"Authorization": "Basic " + base64.b64encode(b"emulator-key:emulator-secret").decode()}
+        assert requests.get(emu.base_url + "/models/model_veo3-1", headers=right, timeout=10).status_code == 200
 
 
 def test_invalid_json_is_400(api: Api) -> None:

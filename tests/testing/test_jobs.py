@@ -153,11 +153,22 @@ def test_list_filters_by_status_and_updated_after(api: Api, scenario_emulator: S
 
     successes = api.get("/jobs", params={"status": "success"}).json()["jobs"]
     queued = api.get("/jobs", params={"status": "queued"}).json()["jobs"]
-    recent = api.get("/jobs", params={"updatedAfter": done["updatedAt"]}).json()["jobs"]
+    recent = api.get("/jobs", params={"type": "custom", "updatedAfter": done["updatedAt"]}).json()["jobs"]
 
     assert [j["jobId"] for j in successes] == [done["jobId"]]
     assert [j["jobId"] for j in queued] == [running["jobId"]]
     assert [j["jobId"] for j in recent] == [running["jobId"]]
+    assert api.get("/jobs", params={"type": "other", "updatedAfter": done["createdAt"]}).json()["jobs"] == []
+
+
+def test_list_filter_combinations_the_api_refuses(api: Api, scenario_emulator: ScenarioEmulator) -> None:
+    api.submit()
+    since = "2026-01-01T00:00:00.000Z"
+    # By update date only with a status/type filter; by creation date only without one.
+    assert api.get("/jobs", params={"updatedAfter": since}).status_code == 400
+    assert api.get("/jobs", params={"status": "queued", "createdAfter": since}).status_code == 400
+    assert api.get("/jobs", params={"types": "custom", "createdAfter": since}).status_code == 400
+    assert api.get("/jobs", params={"createdAfter": since}).status_code == 200
 
 
 def test_filtered_pages_may_be_short_while_the_token_is_set(api: Api) -> None:

@@ -103,7 +103,7 @@ def test_errors_map_to_sdk_exceptions(client: Scenario, scenario_emulator: Scena
     with pytest.raises(scenario_sdk.NotFoundError):
         client.jobs.retrieve("job_missing")
     with pytest.raises(scenario_sdk.AuthenticationError):
-        client.with_options(api_secret="wrong").jobs.retrieve(job.job_id)
+        client.with_options(api_secret="").jobs.retrieve(job.job_id)
 
     assert "duration" in bad.value.body["reason"]  # type: ignore[index]
     assert cancel.value.body == {"reason": "Cannot cancel this type of job. Action not permitted."}
