@@ -14,7 +14,7 @@ from airflow_provider_veo.models.veo31 import MODEL_ID, Veo31Request
 def submit_job(prompt: str = "a fox in the snow", **params: Any) -> str:
     """Submit a Veo 3.1 job through the real hook (over HTTP); return its id."""
     body = Veo31Request(prompt=prompt, duration=params.pop("duration", 4), **params).to_api_body()
-    return str(ScenarioHook().run_model(MODEL_ID, body)["job"]["jobId"])
+    return ScenarioHook().run_model(MODEL_ID, body).job.job_id
 
 
 async def first_event(trigger: BaseTrigger, timeout: float = 15.0) -> dict[str, Any]:

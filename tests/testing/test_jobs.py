@@ -153,11 +153,27 @@ def test_list_filters_by_status_and_updated_after(api: Api, scenario_emulator: S
 
     successes = api.get("/jobs", params={"status": "success"}).json()["jobs"]
     queued = api.get("/jobs", params={"status": "queued"}).json()["jobs"]
-    recent = api.get("/jobs", params={"updatedAfter": done["updatedAt"]}).json()["jobs"]
+    recent = api.get("/jobs", params={"type": "custom", "updatedAfter": done["updatedAt"]}).json()["jobs"]
 
     assert [j["jobId"] for j in successes] == [done["jobId"]]
     assert [j["jobId"] for j in queued] == [running["jobId"]]
     assert [j["jobId"] for j in recent] == [running["jobId"]]
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"updatedAfter": "2026-01-01T00:00:00.000Z"}, "updatedAfter is only allowed with status"),
+        ({"status": "success", "createdAfter": "2026-01-01T00:00:00.000Z"}, "createdAfter is only allowed"),
+    ],
+)
+def test_date_filters_follow_the_documented_sort_rules(
+    api: Api, params: dict[str, str], message: str
+) -> None:
+    response = api.get("/jobs", params=params)
+
+    assert response.status_code == 400
+    assert message in response.json()["reason"]
 
 
 def test_filtered_pages_may_be_short_while_the_token_is_set(api: Api) -> None:
