@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from airflow_provider_veo.hooks.scenario import ScenarioHook
 from airflow_provider_veo.models.veo31 import Veo31Request
-from airflow_provider_veo.testing import ScenarioEmulator
+from airflow_provider_veo.testing import EmulatorConfig, ScenarioEmulator
 from tests.support.optional import S3_AVAILABLE
 
 if S3_AVAILABLE:
@@ -54,6 +54,26 @@ def set_connection(
         monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(connection))
 
     return set_
+
+
+@pytest.fixture
+def strict_emulator(scenario_emulator_factory: Callable[..., Any]) -> Iterator[ScenarioEmulator]:
+    """An emulator accepting only its own credentials (401 otherwise); ``scenario_default`` points at it.
+
+    The default emulator accepts any non-empty key and secret, so rejected credentials need this one.
+    """
+    with scenario_emulator_factory(EmulatorConfig(strict_credentials=True)) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def wrong_secret(strict_emulator: ScenarioEmulator, monkeypatch: pytest.MonkeyPatch) -> ScenarioEmulator:
+    """``scenario_default`` points at the strict emulator with a wrong API secret."""
+    connection = json.loads(strict_emulator.airflow_connection())
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SCENARIO_DEFAULT", json.dumps({**connection, "password": "wrong-secret"})
+    )
+    return strict_emulator
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from airflow_provider_veo.exceptions import (
 )
 from airflow_provider_veo.hooks.scenario import ScenarioHook
 from airflow_provider_veo.hooks.scenario_async import ScenarioAsyncHook
+from airflow_provider_veo.models.api import Job
 from airflow_provider_veo.models.job import JobStatus
 from airflow_provider_veo.models.veo31 import MODEL_ID
 from airflow_provider_veo.testing import EmulatorConfig, Fault, ScenarioEmulator
@@ -31,7 +32,7 @@ Body = dict[str, Any]
 
 
 def _submit(emu: ScenarioEmulator, body: Body) -> str:
-    job_id: str = ScenarioHook(**FAST).run_model(MODEL_ID, body)["job"]["jobId"]
+    job_id: str = ScenarioHook(**FAST).run_model(MODEL_ID, body).job.job_id
     return job_id
 
 
@@ -45,9 +46,10 @@ async def test_get_job_returns_the_same_job_as_the_sync_hook(
         job = await hook.get_job(job_id)
 
     sync_job = ScenarioHook().get_job(job_id)
-    assert job["jobId"] == job_id
-    assert set(job) == set(sync_job)
-    assert job["metadata"]["input"] == sync_job["metadata"]["input"] == veo_body
+    assert type(job) is type(sync_job) is Job
+    assert job.job_id == job_id
+    assert set(job.model_dump(by_alias=True)) == set(sync_job.model_dump(by_alias=True))
+    assert job.metadata.input == sync_job.metadata.input == veo_body
 
 
 @pytest.mark.asyncio
@@ -71,7 +73,7 @@ async def test_cancel_job_when_allowed(scenario_emulator_factory: Callable[..., 
         async with ScenarioAsyncHook(**FAST) as hook:
             job = await hook.cancel_job(job_id)
 
-        assert JobStatus.parse(job["status"]) is JobStatus.CANCELED
+        assert job.status is JobStatus.CANCELED
 
 
 @pytest.mark.asyncio
@@ -92,7 +94,7 @@ async def test_5xx_is_retried(scenario_emulator: ScenarioEmulator, veo_body: Bod
     scenario_emulator.inject(Fault.status(503), route=GET_JOB, times=2)
 
     async with ScenarioAsyncHook(**FAST) as hook:
-        assert (await hook.get_job(job_id))["jobId"] == job_id
+        assert (await hook.get_job(job_id)).job_id == job_id
 
     assert scenario_emulator.count(GET_JOB) == 3
 
@@ -105,7 +107,7 @@ async def test_429_is_retried_honouring_retry_after(
     scenario_emulator.inject(Fault.status(429, retry_after=0), route=GET_JOB)
 
     async with ScenarioAsyncHook(backoff_base=20, backoff_max=20) as hook:  # the header must win
-        assert (await hook.get_job(job_id))["jobId"] == job_id
+        assert (await hook.get_job(job_id)).job_id == job_id
 
     assert scenario_emulator.count(GET_JOB) == 2
     assert "(HTTP 429); retry 1/3 in 0.00 s" in capsys.readouterr().out
@@ -122,7 +124,7 @@ async def test_a_dropped_connection_and_a_timeout_are_retried(
     scenario_emulator.inject(Fault.delay(0.6), route=GET_JOB)
 
     async with ScenarioAsyncHook(**FAST) as hook:
-        assert (await hook.get_job(job_id))["jobId"] == job_id
+        assert (await hook.get_job(job_id)).job_id == job_id
 
     assert scenario_emulator.count(GET_JOB) == 3
 
@@ -151,17 +153,12 @@ async def test_persistent_errors_raise_their_class_after_the_retries(
 
 
 @pytest.mark.asyncio
-async def test_rejected_credentials(
-    scenario_emulator: ScenarioEmulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    connection = json.loads(scenario_emulator.airflow_connection())
-    monkeypatch.setenv("AIRFLOW_CONN_SCENARIO_DEFAULT", json.dumps({**connection, "password": "wrong"}))
-
+async def test_rejected_credentials(wrong_secret: ScenarioEmulator) -> None:
     async with ScenarioAsyncHook(**FAST) as hook:
         with pytest.raises(ScenarioAuthenticationError):
             await hook.get_job("job_x")
 
-    assert scenario_emulator.count(GET_JOB) == 1
+    assert wrong_secret.count(GET_JOB) == 1
 
 
 @pytest.mark.asyncio
@@ -190,7 +187,7 @@ async def test_env_vars_when_the_default_connection_does_not_exist(
     monkeypatch.setenv("SCENARIO_BASE_URL", scenario_emulator.base_url)
 
     async with ScenarioAsyncHook(**FAST) as hook:
-        assert (await hook.get_job(job_id))["jobId"] == job_id
+        assert (await hook.get_job(job_id)).job_id == job_id
 
 
 @pytest.mark.asyncio
@@ -250,7 +247,7 @@ async def test_hooks_on_different_connections_share_the_pool(
         session = first.session
         assert not session.closed
 
-    assert [job["jobId"] for job in jobs] == [job_id, job_id]
+    assert [job.job_id for job in jobs] == [job_id, job_id]
     assert session.closed
 
 

@@ -12,8 +12,10 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError,
 from airflow_provider_veo.exceptions import (
     ScenarioAuthenticationError,
     ScenarioConfigurationError,
+    ScenarioConflictError,
     ScenarioInvalidRequestError,
     ScenarioNotFoundError,
+    ScenarioPermanentError,
     ScenarioPermissionError,
     ScenarioRateLimitError,
     ScenarioServerError,
@@ -40,13 +42,14 @@ def test_run_model_creates_one_job_that_get_job_returns(
 ) -> None:
     response = hook.run_model(MODEL_ID, veo_body)
 
-    job = response["job"]
-    assert JobStatus.parse(job["status"]) is JobStatus.QUEUED
-    assert response["creativeUnitsCost"] > 0
+    job = response.job
+    assert job.status is JobStatus.QUEUED
+    assert response.creative_units_cost is not None
+    assert response.creative_units_cost > 0
     assert scenario_emulator.paid_submissions == 1
-    fetched = hook.get_job(job["jobId"])
-    assert fetched["jobId"] == job["jobId"]
-    assert fetched["metadata"]["input"] == veo_body  # the body is sent verbatim
+    fetched = hook.get_job(job.job_id)
+    assert fetched.job_id == job.job_id
+    assert fetched.metadata.input == veo_body  # the body is sent verbatim
 
 
 def test_estimate_cost_is_a_dry_run_without_job(
@@ -58,15 +61,15 @@ def test_estimate_cost_is_a_dry_run_without_job(
     assert cost > 0
     assert scenario_emulator.paid_submissions == 0
     assert scenario_emulator.job_ids() == []
-    assert hook.run_model(MODEL_ID, veo_body)["creativeUnitsCost"] == cost
+    assert hook.run_model(MODEL_ID, veo_body).creative_units_cost == cost
 
 
 def test_list_jobs_follows_the_pagination_cursor(
     hook: ScenarioHook, scenario_emulator: ScenarioEmulator, veo_body: Body
 ) -> None:
-    created = [hook.run_model(MODEL_ID, veo_body)["job"]["jobId"] for _ in range(5)]
+    created = [hook.run_model(MODEL_ID, veo_body).job.job_id for _ in range(5)]
 
-    listed = [job["jobId"] for job in hook.list_jobs(page_size=2)]
+    listed = [job.job_id for job in hook.list_jobs(page_size=2)]
 
     assert listed == created[::-1]  # newest first, all of them
     assert scenario_emulator.count(LIST_JOBS) == 3  # pages of 2, 2 and 1
@@ -77,17 +80,21 @@ def test_list_jobs_filters(
 ) -> None:
     with scenario_emulator_factory(EmulatorConfig(job_duration=300)):
         hook = make_hook()
-        job_id = hook.run_model(MODEL_ID, veo_body)["job"]["jobId"]
+        job_id = hook.run_model(MODEL_ID, veo_body).job.job_id
 
-        assert [j["jobId"] for j in hook.list_jobs(status=JobStatus.QUEUED)] == [job_id]
+        assert [j.job_id for j in hook.list_jobs(status=JobStatus.QUEUED)] == [job_id]
         assert list(hook.list_jobs(status=JobStatus.SUCCESS)) == []
-        assert list(hook.list_jobs(updated_after="2999-01-01T00:00:00.000Z")) == []
+        # updatedAfter is only allowed with status, type or types (the API's documented filter rule).
+        future = "2999-01-01T00:00:00.000Z"
+        assert list(hook.list_jobs(status=JobStatus.QUEUED, updated_after=future)) == []
+        with pytest.raises(ScenarioInvalidRequestError, match="updatedAfter"):
+            list(hook.list_jobs(updated_after=future))
 
 
 def test_cancel_refused_by_the_api_is_an_invalid_request(
     hook: ScenarioHook, scenario_emulator: ScenarioEmulator, veo_body: Body
 ) -> None:
-    job_id = hook.run_model(MODEL_ID, veo_body)["job"]["jobId"]
+    job_id = hook.run_model(MODEL_ID, veo_body).job.job_id
 
     with pytest.raises(ScenarioInvalidRequestError) as info:
         hook.cancel_job(job_id)
@@ -102,12 +109,12 @@ def test_cancel_job_when_the_api_allows_it(
 ) -> None:
     with scenario_emulator_factory(EmulatorConfig(job_duration=60, allow_cancel=True)):
         hook = make_hook()
-        job_id = hook.run_model(MODEL_ID, veo_body)["job"]["jobId"]
+        job_id = hook.run_model(MODEL_ID, veo_body).job.job_id
 
         job = hook.cancel_job(job_id)
 
-        assert JobStatus.parse(job["status"]) is JobStatus.CANCELED
-        assert JobStatus.parse(hook.get_job(job_id)["status"]) is JobStatus.CANCELED
+        assert job.status is JobStatus.CANCELED
+        assert hook.get_job(job_id).status is JobStatus.CANCELED
 
 
 def test_get_asset_and_a_fresh_download_url(hook: ScenarioHook, scenario_emulator: ScenarioEmulator) -> None:
@@ -116,8 +123,8 @@ def test_get_asset_and_a_fresh_download_url(hook: ScenarioHook, scenario_emulato
     asset = hook.get_asset(asset_id)
     url = hook.get_download_url(asset_id)
 
-    assert asset["id"] == asset_id
-    assert asset["kind"] == "image"
+    assert asset.id == asset_id
+    assert asset.kind == "image"
     assert "Signature=" in url
     content = requests.get(url, timeout=10)
     assert content.status_code == 200
@@ -127,12 +134,17 @@ def test_get_asset_and_a_fresh_download_url(hook: ScenarioHook, scenario_emulato
 def test_get_model(hook: ScenarioHook) -> None:
     model = hook.get_model(MODEL_ID)
 
-    assert model["id"] == MODEL_ID
-    assert "generateAudio" in {field["name"] for field in model["inputs"]}
+    assert model.id == MODEL_ID
+    assert "generateAudio" in {field["name"] for field in model.inputs}
 
 
-def test_job_url_uses_the_web_url(hook: ScenarioHook, set_connection: Callable[..., None]) -> None:
-    assert hook.job_url("job_1") == "https://app.scenario.com/jobs/job_1"
+def test_job_url_uses_the_web_url(
+    hook: ScenarioHook, scenario_emulator: ScenarioEmulator, set_connection: Callable[..., None]
+) -> None:
+    # The emulator's connection points web_url at its own job page.
+    assert hook.job_url("job_1") == f"{scenario_emulator.origin}/app/jobs/job_1"
+    set_connection(extra={})
+    assert ScenarioHook().job_url("job_1") == "https://app.scenario.com/jobs/job_1"  # the default
     set_connection(extra={"web_url": "https://scenario.example.com/"})
     assert ScenarioHook().job_url("job 2") == "https://scenario.example.com/jobs/job%202"
 
@@ -203,10 +215,8 @@ def test_project_id_from_the_connection_and_overridden_by_the_hook(
 ) -> None:
     set_connection(extra={"project_id": "proj_from_conn"})
 
-    from_conn = ScenarioHook(**FAST).run_model(MODEL_ID, veo_body)["job"]["jobId"]
-    from_hook = ScenarioHook(project_id="proj_from_hook", **FAST).run_model(MODEL_ID, veo_body)["job"][
-        "jobId"
-    ]
+    from_conn = ScenarioHook(**FAST).run_model(MODEL_ID, veo_body).job.job_id
+    from_hook = ScenarioHook(project_id="proj_from_hook", **FAST).run_model(MODEL_ID, veo_body).job.job_id
 
     assert scenario_emulator.job(from_conn)["ownerId"] == "proj_from_conn"
     assert scenario_emulator.job(from_hook)["ownerId"] == "proj_from_hook"
@@ -224,7 +234,7 @@ def test_env_vars_fill_in_missing_connection_credentials(
     monkeypatch.setenv("SCENARIO_SDK_API_KEY", scenario_emulator.api_key)
     monkeypatch.setenv("SCENARIO_SDK_API_SECRET", scenario_emulator.api_secret)
 
-    assert ScenarioHook().get_model(MODEL_ID)["id"] == MODEL_ID
+    assert ScenarioHook().get_model(MODEL_ID).id == MODEL_ID
 
 
 def test_env_vars_alone_when_the_default_connection_does_not_exist(
@@ -238,7 +248,7 @@ def test_env_vars_alone_when_the_default_connection_does_not_exist(
     hook = ScenarioHook()
 
     assert hook.base_url == scenario_emulator.base_url
-    assert hook.get_model(MODEL_ID)["id"] == MODEL_ID
+    assert hook.get_model(MODEL_ID).id == MODEL_ID
 
 
 def test_no_credentials_anywhere_is_a_clear_error(
@@ -270,9 +280,7 @@ def test_test_connection_succeeds_with_one_cheap_get(
     assert scenario_emulator.count(GENERATE) == 0
 
 
-def test_test_connection_reports_rejected_credentials(set_connection: Callable[..., None]) -> None:
-    set_connection(password="wrong-secret")
-
+def test_test_connection_reports_rejected_credentials(wrong_secret: ScenarioEmulator) -> None:
     ok, message = ScenarioHook().test_connection()
 
     assert ok is False
@@ -305,12 +313,12 @@ def test_test_connection_reports_an_unreachable_api(
 # --- error classes --------------------------------------------------------------------------------------
 
 
-def test_401_is_an_authentication_error(set_connection: Callable[..., None]) -> None:
-    set_connection(password="wrong-secret")
-
+def test_401_is_an_authentication_error(wrong_secret: ScenarioEmulator) -> None:
     with pytest.raises(ScenarioAuthenticationError) as info:
         ScenarioHook(**FAST).get_job("job_x")
 
+    assert isinstance(info.value, ScenarioPermanentError)  # fails the task without its retries
+    assert wrong_secret.count(GET_JOB) == 1
     assert info.value.status_code == 401
     assert info.value.method == "GET"
     assert info.value.path == "/jobs/job_x"
@@ -352,24 +360,32 @@ def test_400_is_an_invalid_request_with_the_api_reason(
     assert scenario_emulator.paid_submissions == 0
 
 
-@pytest.mark.parametrize("status", [409, 422])
-def test_409_and_422_are_invalid_requests(
-    hook: ScenarioHook, scenario_emulator: ScenarioEmulator, status: int
+@pytest.mark.parametrize(
+    ("status", "error_class", "permanent"),
+    [(409, ScenarioConflictError, False), (422, ScenarioInvalidRequestError, True)],
+)
+def test_409_is_a_conflict_and_422_an_invalid_request(
+    hook: ScenarioHook, scenario_emulator: ScenarioEmulator, status: int, error_class: type, permanent: bool
 ) -> None:
+    # Hardening: 409 (the resource's state, may pass later) is no longer an invalid request, and is
+    # not permanent: the task's retries may try again. 422 fails the task without retries.
     scenario_emulator.inject(
         Fault.status(status, body={"reason": "Conflicting state", "hint": "Try later"}),
         route="GET /models/{modelId}",
     )
 
-    with pytest.raises(ScenarioInvalidRequestError) as info:
+    with pytest.raises(error_class) as info:
         hook.get_model(MODEL_ID)
 
+    assert type(info.value) is error_class
+    assert isinstance(info.value, ScenarioPermanentError) is permanent
     assert info.value.status_code == status
     assert info.value.hint == "Try later"
     assert "(hint: Try later)" in str(info.value)
+    assert scenario_emulator.count("GET /models/{modelId}") == 1  # neither is retried by the hook
 
 
-def test_persistent_429_is_a_rate_limit_error_with_the_limit_details(
+def test_the_parallel_job_ceiling_429_is_a_rate_limit_error_with_the_limit_details(
     scenario_emulator_factory: Callable[..., Any], make_hook: Callable[..., ScenarioHook], veo_body: Body
 ) -> None:
     config = EmulatorConfig(job_duration=60, max_parallel_jobs=1, parallel_limit_retry_after=0)
@@ -384,7 +400,9 @@ def test_persistent_429_is_a_rate_limit_error_with_the_limit_details(
         assert info.value.action_name == "model_run"
         assert info.value.action_limit == 1
         assert info.value.retry_after == 0
-        assert emu.count(GENERATE) == 1 + 3  # a 429 created no job: retried max_retries times
+        # Hardening: the team's ceiling of running jobs is not retried at once by the hook (that would
+        # repeat it); the operator waits for Retry-After and submits again.
+        assert emu.count(GENERATE) == 1 + 1
         assert emu.paid_submissions == 1
 
 
@@ -418,10 +436,10 @@ def test_unreachable_api_is_a_transport_error_after_the_retries(
 def test_5xx_on_a_read_is_retried(
     hook: ScenarioHook, scenario_emulator: ScenarioEmulator, veo_body: Body
 ) -> None:
-    job_id = hook.run_model(MODEL_ID, veo_body)["job"]["jobId"]
+    job_id = hook.run_model(MODEL_ID, veo_body).job.job_id
     scenario_emulator.inject(Fault.status(503), route=GET_JOB, times=2)
 
-    assert hook.get_job(job_id)["jobId"] == job_id
+    assert hook.get_job(job_id).job_id == job_id
     assert scenario_emulator.count(GET_JOB) == 3
 
 
@@ -433,7 +451,7 @@ def test_429_on_a_read_honours_retry_after(
     scenario_emulator.inject(Fault.status(429, retry_after=0), route="GET /models/{modelId}")
 
     # A backoff of 20 s would apply without Retry-After: the 0 s wait shows the header won.
-    assert make_hook(backoff_base=20, backoff_max=20).get_model(MODEL_ID)["id"] == MODEL_ID
+    assert make_hook(backoff_base=20, backoff_max=20).get_model(MODEL_ID).id == MODEL_ID
 
     assert scenario_emulator.count("GET /models/{modelId}") == 2
     assert "(HTTP 429); retry 1/5 in 0.00 s" in capsys.readouterr().out
@@ -444,7 +462,7 @@ def test_a_dropped_connection_on_a_read_is_retried(
 ) -> None:
     scenario_emulator.inject(Fault.reset(), route="GET /models/{modelId}")
 
-    assert hook.get_model(MODEL_ID)["id"] == MODEL_ID
+    assert hook.get_model(MODEL_ID).id == MODEL_ID
     assert scenario_emulator.count("GET /models/{modelId}") == 2
 
 
@@ -454,7 +472,7 @@ def test_a_read_timeout_on_a_read_is_retried(
     set_connection(extra={"timeout": "0.2"})
     scenario_emulator.inject(Fault.delay(0.6), route="GET /models/{modelId}")
 
-    assert ScenarioHook(**FAST).get_model(MODEL_ID)["id"] == MODEL_ID
+    assert ScenarioHook(**FAST).get_model(MODEL_ID).id == MODEL_ID
     assert scenario_emulator.count("GET /models/{modelId}") == 2
 
 
@@ -504,11 +522,11 @@ def test_429_on_the_paid_submission_is_retried(
 ) -> None:
     scenario_emulator.inject(Fault.status(429, retry_after=0), route=GENERATE)
 
-    job = hook.run_model(MODEL_ID, veo_body)["job"]
+    job = hook.run_model(MODEL_ID, veo_body).job
 
     assert scenario_emulator.count(GENERATE) == 2
     assert scenario_emulator.paid_submissions == 1
-    assert scenario_emulator.job_ids() == [job["jobId"]]
+    assert scenario_emulator.job_ids() == [job.job_id]
 
 
 def test_a_reset_after_sending_the_paid_submission_is_not_retried(

@@ -45,7 +45,11 @@ FORBIDDEN = (KEY, SECRET, _token(KEY, SECRET), WRONG_SECRET, _token(KEY, WRONG_S
 @pytest.fixture
 def emu(scenario_emulator_factory: Callable[..., Any]) -> Iterator[ScenarioEmulator]:
     config = EmulatorConfig(
-        api_key=KEY, api_secret=SECRET, job_duration=60, forbidden_models=("model_forbidden",)
+        api_key=KEY,
+        api_secret=SECRET,
+        strict_credentials=True,  # the wrong secret must be answered with 401
+        job_duration=60,
+        forbidden_models=("model_forbidden",),
     )
     with scenario_emulator_factory(config) as emulator:
         yield emulator
@@ -80,7 +84,7 @@ def test_no_secret_in_logs_errors_or_reprs_of_the_sync_hook(
         errors.append(info.value)
 
     hook = ScenarioHook(max_retries=1, **FAST)
-    job_id = hook.run_model(MODEL_ID, veo_body)["job"]["jobId"]
+    job_id = hook.run_model(MODEL_ID, veo_body).job.job_id
     hook.get_job(job_id)
     hook.estimate_cost(MODEL_ID, veo_body)
     hook.upload_image(make_png(8, 8))
@@ -136,7 +140,7 @@ async def test_no_secret_in_logs_errors_or_reprs_of_the_async_hook(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    job_id = ScenarioHook().run_model(MODEL_ID, veo_body)["job"]["jobId"]
+    job_id = ScenarioHook().run_model(MODEL_ID, veo_body).job.job_id
     errors: list[BaseException] = []
 
     async with ScenarioAsyncHook(max_retries=1, **FAST) as hook:

@@ -20,6 +20,7 @@ from airflow_provider_veo.hooks.image_upload import (
     sniff_content_type,
 )
 from airflow_provider_veo.hooks.scenario import ScenarioHook
+from airflow_provider_veo.models.api import ScenarioAsset
 from airflow_provider_veo.testing import ScenarioEmulator, make_png
 from tests.support.optional import S3_AVAILABLE, S3_MISSING_REASON
 
@@ -35,6 +36,11 @@ def _large_png(size: int) -> bytes:
     return head + bytes(range(256)) * ((size - len(head)) // 256) + b"\0" * ((size - len(head)) % 256)
 
 
+def _name(asset: ScenarioAsset) -> object:
+    """The asset's ``metadata.name`` (a field the API sends that the model keeps as an extra)."""
+    return (asset.metadata.model_extra or {}).get("name")
+
+
 def _record_requests(hook: ScenarioHook) -> list[requests.PreparedRequest]:
     seen: list[requests.PreparedRequest] = []
     hook.session.hooks["response"].append(lambda response, **_: seen.append(response.request))
@@ -47,9 +53,9 @@ def test_small_bytes_go_base64_to_post_assets(
     asset_id = hook.upload_image(make_png(32, 18))
 
     asset = hook.get_asset(asset_id)
-    assert asset["kind"] == "image"
-    assert asset["properties"]["width"] == 32
-    assert asset["metadata"]["name"] == "image.png"  # named after the sniffed type
+    assert asset.kind == "image"
+    assert asset.properties.width == 32
+    assert _name(asset) == "image.png"  # named after the sniffed type
     assert scenario_emulator.count("POST /assets") == 1
     assert scenario_emulator.count("POST /uploads") == 0
 
@@ -67,7 +73,7 @@ def test_local_path_pathlike_and_file_uri(
     ]
 
     assert len(set(ids)) == 3
-    assert [hook.get_asset(i)["metadata"]["name"] for i in ids] == [
+    assert [_name(hook.get_asset(i)) for i in ids] == [
         "first frame.png",
         "first frame.png",
         "renamed.png",
@@ -86,8 +92,8 @@ def test_large_image_uses_the_multipart_flow_without_credentials_on_part_urls(
     asset_id = hook.upload_image(path)
 
     asset = hook.get_asset(asset_id)
-    assert asset["kind"] == "image"
-    assert asset["properties"]["size"] == len(data)
+    assert asset.kind == "image"
+    assert asset.properties.size == len(data)
     assert scenario_emulator.count("POST /assets") == 0
     assert scenario_emulator.count("POST /uploads") == 1
     assert scenario_emulator.count("PUT /upload-parts/{uploadId}/{partNumber}") == 2
@@ -110,8 +116,8 @@ def test_large_image_streamed_from_object_storage(
     asset_id = hook.upload_image(uri)
 
     asset = hook.get_asset(asset_id)
-    assert asset["properties"]["size"] == len(data)
-    assert asset["metadata"]["name"] == "large.png"
+    assert asset.properties.size == len(data)
+    assert _name(asset) == "large.png"
     assert scenario_emulator.count("PUT /upload-parts/{uploadId}/{partNumber}") == 2
 
 

@@ -45,7 +45,8 @@ def test_deferrable_generation_and_resume_on_retry(airflow_db, scenario_emulator
         "cost": float(fox["billing"]["cuCost"]),
     }
     assert values[("generate", "job_id")] == fox["jobId"]
-    assert values[("generate", "_link_ScenarioJobLink")] == f"https://app.scenario.com/jobs/{fox['jobId']}"
+    job_page = f"{scenario_emulator.origin}/app/jobs/{fox['jobId']}"  # the emulator's web_url
+    assert values[("generate", "_link_ScenarioJobLink")] == job_page
     assert any(m.startswith(f"Scenario job {fox['jobId']}: in-progress") for m in logs.messages())
 
     # resume_after_timeout: failed at least once after submitting, then resumed the same job.

@@ -37,7 +37,8 @@ class TestSubmit:
         assert scenario_emulator.paid_submissions == 1
         assert scenario_emulator.job_ids() == [job_id]
         assert scenario_emulator.count(POLL) == 0
-        assert context["ti"].xcom == {"job_id": job_id, "job_url": f"https://app.scenario.com/jobs/{job_id}"}
+        job_url = f"{scenario_emulator.origin}/app/jobs/{job_id}"  # the emulator's job page
+        assert context["ti"].xcom == {"job_id": job_id, "job_url": job_url}
 
     def test_sends_every_parameter_in_camel_case(self, scenario_emulator) -> None:
         first = scenario_emulator.create_image_asset()
@@ -81,7 +82,9 @@ class TestWait:
             "cost": float(job["billing"]["cuCost"]),
         }
         assert result["asset_ids"]
-        assert context["ti"].pushes == ["job_id", "job_url"]
+        # An empty link first (the link never looks up a missing XCom), then the job's id and page.
+        assert context["ti"].pushes == ["job_url", "job_id", "job_url"]
+        assert context["ti"].xcom["job_url"].endswith(f"/jobs/{job['jobId']}")
         assert any(f"cost {job['billing']['cuCost']:g} creative units" in m for m in logs.messages())
         assert any(f"Scenario job {job['jobId']}: in-progress" in m for m in logs.messages())
 

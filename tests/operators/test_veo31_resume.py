@@ -50,7 +50,11 @@ def test_a_retry_after_a_failed_wait_resumes_the_same_job(scenario_emulator) -> 
     assert result["status"] == "success"
     assert context["ti"].xcom["job_id"] == submitted
     assert any(f"Resuming job {submitted}" in m for m in logs.messages())
-    assert [value["job_id"] for _, value in state.writes] == [None, submitted]  # attempt, then the job
+    # First the attempt (claimed by this run, with its body), then the job that replaced it.
+    (_, attempt), (_, job) = state.writes
+    assert "job_id" not in attempt
+    assert attempt["attempt"]["body"]["prompt"] == "a fox in the snow, cinematic"
+    assert job == {"request_sha256": attempt["request_sha256"], "job_id": submitted}
 
 
 def test_a_job_that_already_succeeded_is_returned_without_submitting_or_waiting(scenario_emulator) -> None:
@@ -128,7 +132,9 @@ def test_a_retry_after_an_unknown_submission_outcome_resumes_the_job_it_created(
     state = InMemoryTaskState()
     with pytest.raises(SubmissionOutcomeUnknownError):
         run_try(state, generate())
-    assert state.values[KEY]["job_id"] is None  # the attempt is recorded, its outcome is not
+    record = state.values[KEY]
+    assert "job_id" not in record  # the attempt is recorded, its outcome is not
+    assert record["attempt"]["outcome_unknown"] is True
     (created,) = scenario_emulator.job_ids()
 
     with captured_logs() as logs:
@@ -186,7 +192,8 @@ def test_several_identical_candidates_fail_instead_of_guessing(scenario_emulator
 
     assert sorted(error.value.job_ids) == sorted(others)
     assert scenario_emulator.paid_submissions == 2  # nothing taken over, nothing paid again
-    assert state.values[KEY]["job_id"] is None
+    assert "job_id" not in state.values[KEY]
+    assert state.values[KEY]["attempt"]["outcome_unknown"] is True  # kept for a person to settle
 
 
 def test_a_definite_refusal_clears_the_recorded_attempt(scenario_emulator) -> None:

@@ -41,7 +41,7 @@ class TestPoke:
         asset_ids = sensor(job_id).execute(context)
 
         assert asset_ids == scenario_emulator.job(job_id)["metadata"]["assetIds"] != []
-        assert context["ti"].xcom[JOB_URL_XCOM_KEY] == f"https://app.scenario.com/jobs/{job_id}"
+        assert context["ti"].xcom[JOB_URL_XCOM_KEY] == f"{scenario_emulator.origin}/app/jobs/{job_id}"
 
     def test_a_failed_job_raises_with_error_and_hint(self, scenario_emulator) -> None:
         scenario_emulator.fail_next_jobs(1, error="Content moderated", hint="Rephrase the prompt")

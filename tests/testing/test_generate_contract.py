@@ -210,16 +210,30 @@ def test_model_outside_the_plan_is_403(scenario_emulator_factory: Any) -> None:
     ],
 )
 def test_requests_without_valid_basic_auth_are_401(
-    scenario_emulator: ScenarioEmulator, authorization: str | None
+    scenario_emulator_factory: Any, authorization: str | None
 ) -> None:
     headers = {"Authorization": authorization} if authorization else {}
-    for method, path in (("POST", GENERATE), ("GET", "/jobs/job_x"), ("GET", "/models/model_veo3-1")):
-        response = requests.request(
-            method, scenario_emulator.base_url + path, json=VALID_BODY, headers=headers, timeout=10
-        )
-        assert response.status_code == 401
-        assert "reason" in response.json()
-    assert scenario_emulator.paid_submissions == 0
+    with scenario_emulator_factory(EmulatorConfig(strict_credentials=True)) as emulator:
+        for method, path in (("POST", GENERATE), ("GET", "/jobs/job_x"), ("GET", "/models/model_veo3-1")):
+            response = requests.request(
+                method, emulator.base_url + path, json=VALID_BODY, headers=headers, timeout=10
+            )
+            assert response.status_code == 401
+            assert "reason" in response.json()
+        assert emulator.paid_submissions == 0
+
+
+@pytest.mark.parametrize(
+    ("credentials", "status"),
+    [(b"any-key:any-secret", 200), (b"any-key:", 401), (b":any-secret", 401)],
+)
+def test_by_default_any_non_empty_key_and_secret_are_accepted(
+    scenario_emulator: ScenarioEmulator, credentials: bytes, status: int
+) -> None:
+    headers = {"Authorization": "Basic " + base64.b64encode(credentials).decode()}
+    response = requests.get(scenario_emulator.base_url + "/models/model_veo3-1", headers=headers, timeout=10)
+
+    assert response.status_code == status
 
 
 def test_any_non_empty_credentials_are_accepted_unless_strict(scenario_emulator_factory: Any) -> None:

@@ -171,6 +171,22 @@ def test_list_filter_combinations_the_api_refuses(api: Api, scenario_emulator: S
     assert api.get("/jobs", params={"createdAfter": since}).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"updatedAfter": "2026-01-01T00:00:00.000Z"}, "updatedAfter is only allowed with status"),
+        ({"status": "success", "createdAfter": "2026-01-01T00:00:00.000Z"}, "createdAfter is only allowed"),
+    ],
+)
+def test_date_filters_follow_the_documented_sort_rules(
+    api: Api, params: dict[str, str], message: str
+) -> None:
+    response = api.get("/jobs", params=params)
+
+    assert response.status_code == 400
+    assert message in response.json()["reason"]
+
+
 def test_filtered_pages_may_be_short_while_the_token_is_set(api: Api) -> None:
     api.wait(api.submit()["jobId"])
     api.submit()

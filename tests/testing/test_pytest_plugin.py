@@ -55,4 +55,13 @@ def test_factory_runs_a_custom_emulator_and_repoints_the_connection(
 def test_airflow_connection_with_project(scenario_emulator: ScenarioEmulator) -> None:
     connection = json.loads(scenario_emulator.airflow_connection(project_id="proj_x"))
 
-    assert connection["extra"] == {"project_id": "proj_x"}
+    # Job links point at the emulator's own job page.
+    assert connection["extra"] == {"web_url": f"{scenario_emulator.origin}/app", "project_id": "proj_x"}
+
+
+def test_airflow_connection_extras_add_and_override(scenario_emulator: ScenarioEmulator) -> None:
+    connection = json.loads(
+        scenario_emulator.airflow_connection(extra={"timeout": 2, "web_url": "https://app.example.com"})
+    )
+
+    assert connection["extra"] == {"web_url": "https://app.example.com", "timeout": 2}

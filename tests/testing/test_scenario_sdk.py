@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 import scenario_sdk
 from scenario_sdk import Scenario
 
-from airflow_provider_veo.testing import ScenarioEmulator, make_png
+from airflow_provider_veo.testing import EmulatorConfig, ScenarioEmulator, make_png
 from airflow_provider_veo.testing.mp4probe import probe_mp4
 
 from .conftest import VALID_BODY
@@ -102,8 +103,19 @@ def test_errors_map_to_sdk_exceptions(client: Scenario, scenario_emulator: Scena
         client.jobs.trigger_action(job.job_id, action="cancel")
     with pytest.raises(scenario_sdk.NotFoundError):
         client.jobs.retrieve("job_missing")
-    with pytest.raises(scenario_sdk.AuthenticationError):
-        client.with_options(api_secret="").jobs.retrieve(job.job_id)
 
     assert "duration" in bad.value.body["reason"]  # type: ignore[index]
     assert cancel.value.body == {"reason": "Cannot cancel this type of job. Action not permitted."}
+
+
+def test_rejected_credentials_are_an_authentication_error(
+    scenario_emulator_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with scenario_emulator_factory(EmulatorConfig(strict_credentials=True)) as emulator:
+        monkeypatch.setenv("SCENARIO_BASE_URL", emulator.base_url)
+        monkeypatch.setenv("SCENARIO_SDK_API_KEY", emulator.api_key)
+        monkeypatch.setenv("SCENARIO_SDK_API_SECRET", emulator.api_secret)
+        with Scenario(_strict_response_validation=True, max_retries=0) as sdk:
+            job = sdk.generate.run_model("model_veo3-1", body=VALID_BODY).job
+            with pytest.raises(scenario_sdk.AuthenticationError):
+                sdk.with_options(api_secret="wrong").jobs.retrieve(job.job_id)

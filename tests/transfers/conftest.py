@@ -127,7 +127,7 @@ def finished_job(emu: ScenarioEmulator) -> Callable[..., dict[str, Any]]:
             "generateAudio": True,
             **fields,
         }
-        job_id = ScenarioHook().run_model(MODEL_ID, body)["job"]["jobId"]
+        job_id = ScenarioHook().run_model(MODEL_ID, body).job.job_id
         deadline = time.monotonic() + 10
         while (job := emu.job(job_id))["status"] != "success":
             assert time.monotonic() < deadline, job["status"]

@@ -83,6 +83,7 @@ class _RangeIgnoringHandler(BaseHTTPRequestHandler):
         cls = type(self)
         cls.served += 1
         self.send_response(200)
+        self.send_header("Content-Type", "video/mp4")
         self.send_header("Content-Length", str(len(self.BODY)))
         self.end_headers()
         self.wfile.write(self.BODY[:100_000] if cls.served == 1 else self.BODY)
@@ -199,6 +200,54 @@ def test_refusal_that_no_new_url_can_fix_is_not_retried(emu: ScenarioEmulator) -
     assert emu.count(CDN) == 1
 
 
+class _HtmlPageHandler(BaseHTTPRequestHandler):
+    """A CDN (or captive proxy) answering 200 with an HTML page exactly as long as the video."""
+
+    SIZE = 100_000
+    served = 0
+
+    def do_GET(self) -> None:
+        type(self).served += 1
+        page = b"<!doctype html><title>Access denied</title>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(self.SIZE))
+        self.end_headers()
+        self.wfile.write(page + b" " * (self.SIZE - len(page)))
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def html_page_server() -> Iterator[str]:
+    _HtmlPageHandler.served = 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _HtmlPageHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/video.mp4?Policy=p&Signature=s"
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_html_answer_of_the_right_size_is_never_written(html_page_server: str) -> None:
+    sink = MemorySink()
+
+    with pytest.raises(AssetTransferError, match="Content-Type 'text/html; charset=utf-8', not a video"):
+        download(
+            session=requests.Session(),
+            fresh_url=lambda: html_page_server,
+            sink=sink,
+            expected_size=_HtmlPageHandler.SIZE,
+            label="asset_x",
+            policy=DownloadPolicy(max_attempts=2, backoff=0.01),
+        )
+
+    assert sink.data == b""
+    assert sink.restarts == 0
+    assert _HtmlPageHandler.served == 2  # each attempt (with a fresh URL) refused it
+
+
 class _NoLengthHandler(BaseHTTPRequestHandler):
     """HTTP/1.0 without ``Content-Length``: the body (300 000 bytes of BODY) ends when the socket closes."""
 
@@ -207,6 +256,7 @@ class _NoLengthHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.send_response(200)
+        self.send_header("Content-Type", "video/mp4")
         self.end_headers()
         self.wfile.write(self.BODY[: self.SERVED])
 

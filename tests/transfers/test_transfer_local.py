@@ -141,7 +141,8 @@ def test_default_object_name_is_rendered_by_airflow(
     uris = operator.execute({**context, "outlet_events": outlet_events})  # type: ignore[typeddict-item]
 
     asset_id = job["metadata"]["assetIds"][0]
-    assert uris == [f"file://{tmp_path}/out/veo_videos/{run_id}/{job['jobId']}/{asset_id}.mp4"]
+    safe_run_id = "manual__2026-11-24T10-00-00_00-00"  # ':' and '+' replaced: safe on every store
+    assert uris == [f"file://{tmp_path}/out/veo_videos/{safe_run_id}/{job['jobId']}/{asset_id}.mp4"]
     assert operator.outlets == [AssetAlias("scenario-videos")]
 
 
@@ -425,7 +426,7 @@ def test_job_that_did_not_succeed_has_nothing_to_transfer(tmp_path: Path, emu: S
             {"job_id": "job_1", "if_exists": "replace"},
             "if_exists='replace'.*'skip_if_identical', 'overwrite', 'fail'",
         ),
-        ({}, "asset_ids=None: pass asset_ids, job_id, or both"),
+        ({}, r"job=None: pass job \(a generate task's result\), job_id or asset_ids"),
         ({"job_id": "job_1", "max_concurrency": 0}, "max_concurrency=0"),
         ({"job_id": "job_1", "chunk_size": -1}, "chunk_size=-1"),
     ],

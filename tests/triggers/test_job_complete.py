@@ -46,6 +46,7 @@ class TestSerialize:
                 "project_id": "proj_1",
                 "poll_interval": 15.0,
                 "max_consecutive_failures": 5,
+                "polling": "coalesced",
                 "label": None,
                 "try_number": 2,
             },
@@ -74,9 +75,10 @@ class TestSerialize:
         [
             ({"poll_interval": 0}, "poll_interval"),
             ({"max_consecutive_failures": 0}, "max_consecutive_failures"),
+            ({"polling": "sometimes"}, "polling must be one of 'coalesced', 'per_job'"),
         ],
     )
-    def test_rejects_nonsense_settings(self, kwargs: dict[str, float], message: str) -> None:
+    def test_rejects_nonsense_settings(self, kwargs: dict[str, object], message: str) -> None:
         with pytest.raises(ValueError, match=message):
             make_trigger("job_1", **kwargs)
 
@@ -153,18 +155,28 @@ class TestOutcomes:
         assert scenario_emulator.count(JOB_ROUTE) == 2
 
     @pytest.mark.asyncio
-    async def test_a_finished_job_without_its_id_yields_exactly_one_event(self, monkeypatch) -> None:
-        answer = {"status": "success", "progress": 1.0, "metadata": {"assetIds": ["asset_a"]}}
-        async with serve_job(answer) as connection:  # the emulator always echoes jobId
+    @pytest.mark.parametrize(
+        ("answer", "field"),
+        [
+            ({"status": "success", "progress": 1.0, "metadata": {"assetIds": ["asset_a"]}}, "job.jobId"),
+            ({"jobId": "job_1", "status": "success", "progress": 1.0, "metadata": {}}, "job.metadata"),
+            ({"jobId": "job_other", "status": "success", "metadata": {"assetIds": ["a"]}}, "job.jobId"),
+        ],
+    )
+    async def test_a_malformed_answer_is_never_a_success(self, monkeypatch, answer, field) -> None:
+        # Hardening: an answer without its jobId, about another job, or a success naming no asset is a
+        # ScenarioProtocolError at the hook: ridden out like a transient failure, then one error event.
+        async with serve_job(answer) as connection:  # the emulator always answers well-formed jobs
             monkeypatch.setenv(CONNECTION_ENV, connection)
-            events = [event.payload async for event in make_trigger("job_1").run()]
+            trigger = make_trigger("job_1", max_consecutive_failures=2, polling="per_job")  # stub: no listing
+            events = [event.payload async for event in trigger.run()]
 
         assert len(events) == 1
-        assert (events[0]["status"], events[0]["job_id"], events[0]["asset_ids"]) == (
-            "success",
-            "job_1",
-            ["asset_a"],
-        )
+        assert (events[0]["status"], events[0]["job_id"], events[0]["asset_ids"]) == ("error", "job_1", [])
+        assert events[0]["permanent"] is False
+        assert "2 polls in a row failed" in events[0]["message"]
+        assert "malformed answer" in events[0]["message"]
+        assert field in events[0]["message"]
 
     @pytest.mark.asyncio
     async def test_a_deadline_already_past_still_checks_once(self, scenario_emulator_factory) -> None:
@@ -194,7 +206,8 @@ class TestTransientErrors:
     async def test_gives_up_after_the_budget_of_consecutive_failures(self, scenario_emulator) -> None:
         job_id = submit_job()
         scenario_emulator.inject(Fault.status(503), route=JOB_ROUTE, times=100)
-        payload = await first_event(make_trigger(job_id, max_consecutive_failures=2))
+        # Per-job polling: every poll is a GET /jobs/{id} (coalesced listings would succeed meanwhile).
+        payload = await first_event(make_trigger(job_id, max_consecutive_failures=2, polling="per_job"))
 
         assert payload["status"] == "error"
         assert "2 polls in a row failed" in payload["message"]
@@ -207,6 +220,7 @@ class TestTransientErrors:
         payload = await first_event(make_trigger("job_doesnotexist"))
 
         assert payload["status"] == "error"
+        assert payload["permanent"] is True  # a retry of the task cannot make the job exist
         assert "ScenarioNotFoundError" in payload["message"]
         assert scenario_emulator.count(JOB_ROUTE) == 1
 
@@ -224,7 +238,7 @@ class TestPolling:
     async def test_logs_status_and_progress_changes_only(self, scenario_emulator) -> None:
         job_id = submit_job()
         with captured_logs() as logs:
-            await first_event(make_trigger(job_id, poll_interval=0.05))
+            await first_event(make_trigger(job_id, poll_interval=0.05, polling="per_job"))
 
         progress = [m for m in logs.messages("info") if m.startswith(f"Scenario job {job_id}: ")]
         assert progress[0] == f"Scenario job {job_id}: queued 0%"
@@ -237,7 +251,8 @@ class TestPolling:
     async def test_many_triggers_share_one_connection_pool(self, scenario_emulator) -> None:
         job_ids = [submit_job(f"scene {i}") for i in range(10)]
         connections_before = scenario_emulator.tcp_connections
-        payloads = await asyncio.gather(*(first_event(make_trigger(job_id)) for job_id in job_ids))
+        triggers = [make_trigger(job_id, polling="per_job") for job_id in job_ids]  # many requests
+        payloads = await asyncio.gather(*(first_event(trigger) for trigger in triggers))
 
         assert {p["status"] for p in payloads} == {"success"}
         polls = scenario_emulator.count(JOB_ROUTE)

@@ -5,26 +5,34 @@ from __future__ import annotations
 import time
 
 import pytest
+from airflow.sdk.exceptions import AirflowFailException
+from pydantic import ValidationError
 
 from airflow_provider_veo.exceptions import (
     InvalidTriggerEventError,
     ScenarioAPIError,
     ScenarioAuthenticationError,
+    ScenarioConflictError,
     ScenarioError,
     ScenarioJobCanceledError,
     ScenarioJobError,
     ScenarioJobFailedError,
     ScenarioJobTimeoutError,
     ScenarioNotFoundError,
+    ScenarioProtocolError,
     ScenarioRateLimitError,
     ScenarioServerError,
     ScenarioTransportError,
+    ScenarioWaitError,
+    ScenarioWaitRefusedError,
 )
+from airflow_provider_veo.models.api import Job
 from airflow_provider_veo.triggers.job_event import JobEvent, JobEventStatus, format_cost, validate_job_event
 from airflow_provider_veo.triggers.job_polling import JobPoller, is_transient
 
 
-def job(status: str, **extra: object) -> dict[str, object]:
+def job_answer(status: str, **extra: object) -> dict[str, object]:
+    """A job as the API sends it (camelCase)."""
     return {
         "jobId": "job_1",
         "status": status,
@@ -32,6 +40,11 @@ def job(status: str, **extra: object) -> dict[str, object]:
         "metadata": {"assetIds": extra.pop("asset_ids", []), "error": extra.pop("error", None), "hint": None},
         "billing": {"cuCost": extra.pop("cost", 0), "cuDiscount": 0},
     }
+
+
+def job(status: str, **extra: object) -> Job:
+    """The typed job a hook returns for that answer."""
+    return Job.model_validate(job_answer(status, **extra))
 
 
 def api_error(cls: type, status: int, **kwargs: object) -> Exception:
@@ -44,11 +57,14 @@ class TestValidateJobEvent:
         [
             (None, "no event"),
             ("success", "must be a mapping"),
-            ({"job_id": "job_1"}, "Unknown trigger event status None"),
-            ({"status": "cancelled", "job_id": "job_1"}, "Unknown trigger event status 'cancelled'"),
-            ({"status": "success"}, "no job_id"),
-            ({"status": "success", "job_id": "job_1", "asset_ids": "asset_a"}, "asset_ids"),
-            ({"status": "success", "job_id": "job_1", "asset_ids": ["a"], "cost": "12"}, "cost"),
+            ({"job_id": "job_1"}, r"Invalid trigger event: status=.*\(Field required\)"),
+            ({"status": "cancelled", "job_id": "job_1"}, "Invalid trigger event: status='cancelled'"),
+            ({"status": "success"}, r"Invalid trigger event: job_id=.*\(Field required\)"),
+            ({"status": "success", "job_id": "job_1", "asset_ids": "asset_a"}, "asset_ids='asset_a'"),
+            ({"status": "success", "job_id": "job_1", "asset_ids": ["a"], "cost": "12"}, "cost='12'"),
+            ({"status": "success", "job_id": "job_1", "asset_ids": ["a"], "cost": -1}, "cost=-1"),
+            ({"status": "success", "job_id": "job_1"}, "a success event must name at least one asset"),
+            ({"status": "success", "job_id": "../job_1", "asset_ids": ["a"]}, "job_id='../job_1'"),
         ],
     )
     def test_missing_or_unknown_events_are_rejected(self, event: object, message: str) -> None:
@@ -66,10 +82,14 @@ class TestValidateJobEvent:
         )
         assert validate_job_event(event.to_payload()) == event
 
+    def test_a_permanent_error_survives_the_round_trip(self) -> None:
+        event = JobEvent(status=JobEventStatus.ERROR, job_id="job_1", message="HTTP 404", permanent=True)
+        assert validate_job_event(event.to_payload()).permanent is True
+
 
 class TestResult:
     def test_success_returns_the_small_result(self) -> None:
-        event = JobEvent.from_terminal_job(job("success", asset_ids=["asset_a"], cost=60), job_id="job_1")
+        event = JobEvent.from_terminal_job(job("success", asset_ids=["asset_a"], cost=60))
         assert event.result() == {
             "job_id": "job_1",
             "status": "success",
@@ -105,20 +125,30 @@ class TestResult:
         with pytest.raises(ScenarioError, match="5 polls in a row failed") as raised:
             JobEvent(status=JobEventStatus.ERROR, job_id="job_1", message="5 polls in a row failed").result()
         assert not isinstance(raised.value, ScenarioJobError)
+        assert type(raised.value) is ScenarioWaitError  # transient: the task's retries resume the job
+
+    def test_a_permanent_error_event_fails_without_retries(self) -> None:
+        event = JobEvent(status=JobEventStatus.ERROR, job_id="job_1", message="HTTP 404", permanent=True)
+        with pytest.raises(ScenarioWaitRefusedError, match="HTTP 404") as raised:
+            event.result()
+        assert isinstance(raised.value, AirflowFailException)
 
     def test_an_unfinished_job_has_no_final_event(self) -> None:
         with pytest.raises(ValueError, match="not finished"):
-            JobEvent.from_terminal_job(job("in-progress"), job_id="job_1")
+            JobEvent.from_terminal_job(job("in-progress"))
 
-    def test_the_event_names_the_job_asked_for_even_when_the_answer_does_not(self) -> None:
-        answer = job("failure", error="Content moderated")
-        del answer["jobId"]
-        event = JobEvent.from_terminal_job(answer, job_id="job_1")
+    def test_a_failure_carries_the_api_error(self) -> None:
+        event = JobEvent.from_terminal_job(job("failure", error="Content moderated"))
         assert (event.status, event.job_id, event.error) == (
             JobEventStatus.FAILURE,
             "job_1",
             "Content moderated",
         )
+
+    def test_a_success_without_assets_is_not_a_job(self) -> None:
+        # Hardening: such an answer is refused when parsed, so it can never become a success event.
+        with pytest.raises(ValidationError, match="assetIds must list at least one asset id"):
+            job("success", asset_ids=[])
 
 
 class TestFormatCost:
@@ -157,6 +187,12 @@ class TestJobPoller:
             (api_error(ScenarioRateLimitError, 429), True),
             (api_error(ScenarioServerError, 502), True),
             (ScenarioTransportError("connection reset"), True),
+            (
+                ScenarioProtocolError(
+                    method="GET", path="/jobs/job_1", field="job", value="None", problem="x"
+                ),
+                True,
+            ),
             (api_error(ScenarioAuthenticationError, 401), False),
             (api_error(ScenarioNotFoundError, 404), False),
             (RuntimeError("bug"), False),
@@ -170,24 +206,39 @@ class TestJobPoller:
         event = poller.on_error(api_error(ScenarioNotFoundError, 404))
         assert event is not None
         assert event.status is JobEventStatus.ERROR
+        assert event.permanent is True
         assert "ScenarioNotFoundError" in (event.message or "")
 
-    def test_a_finished_job_without_its_id_still_ends_the_wait(self) -> None:
-        answer = job("success", asset_ids=["asset_a"])
-        del answer["jobId"]
-        event = JobPoller(job_id="job_1", end_time=time.time() + 60).on_job(answer)
-        assert event is not None
-        assert (event.status, event.job_id, event.asset_ids) == (
-            JobEventStatus.SUCCESS,
-            "job_1",
-            ("asset_a",),
+    def test_a_conflict_ends_the_wait_but_is_not_permanent(self) -> None:
+        # HTTP 409 is a ScenarioConflictError: not retryable while polling, yet a later try may pass.
+        event = JobPoller(job_id="job_1", end_time=time.time() + 60).on_error(
+            api_error(ScenarioConflictError, 409)
         )
-
-    def test_an_unknown_status_ends_the_wait(self) -> None:
-        event = JobPoller(job_id="job_1", end_time=time.time() + 60).on_job(job("exploded"))
         assert event is not None
-        assert event.status is JobEventStatus.ERROR
-        assert "exploded" in (event.message or "")
+        assert (event.status, event.permanent) == (JobEventStatus.ERROR, False)
+
+    def test_malformed_answers_are_ridden_out_then_end_the_wait_with_an_error(self) -> None:
+        # Hardening: an answer without its jobId (or with an unknown status) is a ScenarioProtocolError
+        # at the hook; the poller rides a glitch out and never turns it into a success.
+        poller = JobPoller(job_id="job_1", end_time=time.time() + 60, max_consecutive_failures=2)
+        malformed = ScenarioProtocolError(
+            method="GET", path="/jobs/job_1", field="job.jobId", value="None", problem="Field required"
+        )
+        assert poller.on_error(malformed) is None
+        event = poller.on_error(malformed)
+        assert event is not None
+        assert (event.status, event.permanent) == (JobEventStatus.ERROR, False)
+        assert "job.jobId" in (event.message or "")
+
+    @pytest.mark.parametrize("field", ["jobId", "status"])
+    def test_an_answer_without_its_id_or_with_an_unknown_status_is_no_job(self, field: str) -> None:
+        answer = job_answer("success", asset_ids=["asset_a"])
+        if field == "jobId":
+            del answer["jobId"]
+        else:
+            answer["status"] = "exploded"
+        with pytest.raises(ValidationError, match=field):
+            Job.model_validate(answer)
 
     def test_sleeps_are_jittered_honour_retry_after_and_stop_at_the_deadline(self) -> None:
         poller = JobPoller(job_id="job_1", end_time=time.time() + 60)
