@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from airflow_provider_veo.exceptions import ScenarioProtocolError
 from airflow_provider_veo.hooks.errors import redact, truncate
 from airflow_provider_veo.models.api import ApiModel, Job
+from airflow_provider_veo.models.job import JobStatus
 
 M = TypeVar("M", bound=ApiModel)
 
@@ -115,7 +116,16 @@ def check_id(received: str, asked: str, *, field: str, method: str, path: str) -
 
 
 def parse_job(payload: Any, job_id: str, *, method: str, path: str, secrets: Iterable[str] = ()) -> Job:
-    """``{"job": ...}`` about ``job_id``."""
+    """``{"job": ...}`` about ``job_id``; a success must name at least one asset."""
     job = parse(Job, payload, "job", method=method, path=path, secrets=secrets)
     check_id(job.job_id, job_id, field="job.jobId", method=method, path=path)
+    if job.status is JobStatus.SUCCESS and not job.metadata.asset_ids:
+        raise protocol_error(
+            method=method,
+            path=path,
+            field="job.metadata.assetIds",
+            value=job.metadata.asset_ids,
+            problem="a job that succeeded must name at least one asset",
+            secrets=secrets,
+        )
     return job

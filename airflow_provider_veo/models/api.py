@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from airflow_provider_veo.models.job import JobStatus
@@ -63,7 +63,12 @@ class JobMetadata(ApiModel):
 
 
 class Job(ApiModel):
-    """A job (``GET /jobs/{id}``, ``GET /jobs``, ``POST /generate``): on ``success`` it names its assets."""
+    """A job (``GET /jobs/{id}``, ``GET /jobs``, ``POST /generate``).
+
+    A listed job may have succeeded without assets (other job types than generations); where the
+    provider acts on a success (its own job's read, the trigger's event) at least one asset is
+    required (:func:`~airflow_provider_veo.hooks.responses.parse_job`, ``JobEvent``).
+    """
 
     job_id: ApiId
     status: JobStatus
@@ -84,13 +89,6 @@ class Job(ApiModel):
     @classmethod
     def _metadata_object(cls, value: Any) -> Any:
         return {} if value is None else value
-
-    @field_validator("metadata")
-    @classmethod
-    def _success_names_its_assets(cls, metadata: JobMetadata, info: ValidationInfo) -> JobMetadata:
-        if info.data.get("status") is JobStatus.SUCCESS and not metadata.asset_ids:
-            raise ValueError("assetIds must list at least one asset id when the job succeeded")
-        return metadata
 
     @property
     def progress_percent(self) -> int:

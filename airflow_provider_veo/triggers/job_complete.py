@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_veo.exceptions import ScenarioError, ScenarioTransportError
+from airflow_provider_veo.exceptions import ScenarioError, ScenarioPermanentError, ScenarioTransportError
 from airflow_provider_veo.hooks.retry_policy import check_delay
 from airflow_provider_veo.hooks.scenario_async import ScenarioAsyncHook
 from airflow_provider_veo.triggers.job_event import JobEvent
@@ -126,7 +126,9 @@ class JobCompleteTrigger(BaseTrigger):
             async with self._hook() as hook:
                 return await self._poll(hook, poller)
         except ScenarioError as error:  # the hook could not be set up, e.g. a missing connection
-            return poller.error_event(f"{type(error).__name__}: {error}")
+            return poller.error_event(
+                f"{type(error).__name__}: {error}", permanent=isinstance(error, ScenarioPermanentError)
+            )
 
     async def _poll(self, hook: ScenarioAsyncHook, poller: JobPoller) -> JobEvent:
         if self.polling is Polling.COALESCED:

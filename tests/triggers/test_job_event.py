@@ -26,7 +26,9 @@ from airflow_provider_veo.exceptions import (
     ScenarioWaitError,
     ScenarioWaitRefusedError,
 )
-from airflow_provider_veo.models.api import Job
+from airflow_provider_veo.hooks.responses import parse_job
+from airflow_provider_veo.models.api import Job, JobsPage
+from airflow_provider_veo.models.job import JobStatus
 from airflow_provider_veo.triggers.job_event import JobEvent, JobEventStatus, format_cost, validate_job_event
 from airflow_provider_veo.triggers.job_polling import JobPoller, is_transient
 
@@ -145,10 +147,15 @@ class TestResult:
             "Content moderated",
         )
 
-    def test_a_success_without_assets_is_not_a_job(self) -> None:
-        # Hardening: such an answer is refused when parsed, so it can never become a success event.
-        with pytest.raises(ValidationError, match="assetIds must list at least one asset id"):
-            job("success", asset_ids=[])
+    def test_a_success_without_assets_never_becomes_a_success_event(self) -> None:
+        # A listed job of another type may succeed without assets; our own job may not.
+        listed = job("success", asset_ids=[])
+        with pytest.raises(ValidationError, match="a success event must name at least one asset"):
+            JobEvent.from_terminal_job(listed)
+        with pytest.raises(ScenarioProtocolError, match=r"job\.metadata\.assetIds"):
+            parse_job({"job": listed.model_dump(by_alias=True)}, "job_1", method="GET", path="/jobs/job_1")
+        page = JobsPage.model_validate({"jobs": [listed.model_dump(by_alias=True)]})
+        assert page.jobs[0].status is JobStatus.SUCCESS
 
 
 class TestFormatCost:
