@@ -1,8 +1,9 @@
 """One polling run: N triggers of one implementation in one asyncio loop (run as its own process).
 
 Prints one JSON line: polls, TCP connections, client CPU, RSS growth and finish->event delays.
-``ours`` = JobCompleteTrigger (shared aiohttp pool); ``baseline`` = the http provider's
-HttpEventTrigger with a response check (a new session and TCP connection per poll).
+``coalesced`` = JobCompleteTrigger's default (one shared listing per interval, per-job safety nets);
+``per_job`` = JobCompleteTrigger with ``polling="per_job"`` (shared aiohttp pool); ``baseline`` = the
+http provider's HttpEventTrigger with a response check (a new session and TCP connection per poll).
 """
 
 from __future__ import annotations
@@ -29,11 +30,17 @@ def _stats(port: int) -> dict[str, float]:
         return result
 
 
+def _register(port: int, job_ids: list[str]) -> None:
+    url = f"http://127.0.0.1:{port}/_register?ids={','.join(job_ids)}"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        response.read()
+
+
 def make_trigger(impl: str, job_id: str, interval: float, end_time: float) -> Any:
-    if impl == "ours":
+    if impl in ("coalesced", "per_job"):
         from airflow_provider_veo.triggers.job_complete import JobCompleteTrigger
 
-        return JobCompleteTrigger(job_id=job_id, poll_interval=interval, end_time=end_time)
+        return JobCompleteTrigger(job_id=job_id, poll_interval=interval, end_time=end_time, polling=impl)
     from airflow.providers.http.triggers.http import HttpEventTrigger
 
     return HttpEventTrigger(
@@ -46,7 +53,7 @@ def make_trigger(impl: str, job_id: str, interval: float, end_time: float) -> An
 
 
 def is_success(impl: str, payload: dict[str, Any]) -> bool:
-    return bool(payload.get("status") == "success") if impl == "ours" else "response" in payload
+    return bool(payload.get("status") == "success") if impl != "baseline" else "response" in payload
 
 
 async def consume(
@@ -80,14 +87,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
+    t0 = time.time()
+    job_ids = [
+        f"job-{i}-{int((t0 + rng.uniform(args.finish_min, args.finish_max)) * 1000)}" for i in range(args.n)
+    ]
+    for start in range(0, len(job_ids), 200):  # the server knows every job, as the API does
+        _register(args.port, job_ids[start : start + 200])
     s0 = _stats(args.port)
     ru0 = resource.getrusage(resource.RUSAGE_SELF)
-    t0 = time.time()
     out: list[tuple[float, bool]] = []
     tasks = []
-    for i in range(args.n):
-        finish_ms = int((t0 + rng.uniform(2.0, 20.0)) * 1000)
-        trigger = make_trigger(args.impl, f"job-{i}-{finish_ms}", args.interval, t0 + 600)
+    for job_id in job_ids:
+        finish_ms = int(job_id.rsplit("-", 1)[1])
+        trigger = make_trigger(args.impl, job_id, args.interval, t0 + 600)
         coro = consume(trigger, rng.uniform(0.0, args.interval), finish_ms / 1000, out, args.impl)
         tasks.append(asyncio.ensure_future(coro))
     _done, pending = await asyncio.wait(tasks, timeout=120)
@@ -99,6 +111,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     sampler.join()
     cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
     polls = s1["job_reqs"] - s0["job_reqs"]
+    lists = s1["list_reqs"] - s0["list_reqs"]
+    requests = polls + lists
+    elapsed = time.time() - t0
     conns = s1["job_conns"] - s0["job_conns"]
     delays = sorted(d for d, _ in out)
     quantiles = statistics.quantiles(delays, n=100, method="inclusive") if len(delays) > 1 else [0.0] * 99
@@ -108,11 +123,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "finished": len(out),
         "succeeded": sum(ok for _, ok in out),
         "polls": polls,
+        "lists": lists,
         "polls_per_trigger": polls / args.n,
+        "requests_per_interval": requests / (elapsed / args.interval) if elapsed else 0.0,
         "conns": conns,
         "conns_per_poll": conns / polls if polls else 0.0,
         "cpu_s": cpu,
-        "cpu_ms_per_poll": 1000 * cpu / polls if polls else 0.0,
+        "cpu_ms_per_poll": 1000 * cpu / requests if requests else 0.0,
+        "cpu_ms_per_trigger": 1000 * cpu / args.n,
         "rss_growth_mib": (peak[0] - rss0) / 2**20,
         "delay_p50": quantiles[49],
         "delay_p99": quantiles[98],
@@ -121,11 +139,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--impl", choices=("ours", "baseline"), required=True)
+    parser.add_argument("--impl", choices=("coalesced", "per_job", "baseline"), required=True)
     parser.add_argument("--n", type=int, required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--interval", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--finish-min", type=float, default=2.0, help="jobs finish at U(min, max) s")
+    parser.add_argument("--finish-max", type=float, default=20.0)
     args = parser.parse_args()
     base = f"http://127.0.0.1:{args.port}"
     os.environ["AIRFLOW_CONN_HTTP_DEFAULT"] = base

@@ -279,9 +279,13 @@ class Veo31GenerateOperator(BaseOperator):
         return self._wait(job_id)
 
     def execute_after_ceiling(
-        self, context: Context, event: dict[str, Any] | None = None, *, submit_deadline: float
+        self, context: Context, event: dict[str, Any] | None = None, submit_deadline: float | None = None
     ) -> str | JobResult:
-        """Resume after waiting (deferred) for the team's parallel-job ceiling: submit again."""
+        """Resume after waiting (deferred) for the team's parallel-job ceiling: submit again.
+
+        ``submit_deadline`` comes back from the deferral's kwargs; where a runner drops them (an
+        in-line trigger run), the wait for the ceiling starts a new ``timeout``.
+        """
         self._submit_deadline = submit_deadline
         return self.execute(context)
 

@@ -48,9 +48,9 @@ class JobCompleteTrigger(BaseTrigger):
         with an ``error`` event. A 429's ``Retry-After`` is honoured.
     :param polling: ``"coalesced"`` (default): the triggers of one triggerer share one listing of
         recently updated jobs per interval (:mod:`.job_watcher`), and each reads its own job only
-        to confirm an outcome, after silence and at the deadline, so API requests stay flat as
-        waiting jobs grow; if listing fails they fall back to ``"per_job"``: one ``GET /jobs/{id}``
-        per trigger per interval.
+        to confirm an outcome, after ten silent intervals and at the deadline, so API requests grow
+        far slower than the number of waiting jobs; if listing fails they fall back to
+        ``"per_job"``: one ``GET /jobs/{id}`` per trigger per interval.
     :param label: starts each progress line, e.g. ``step 3/10`` for one step of an Extend chain.
     :param try_number: the deferring task's try, echoed in the event (see
         :mod:`~airflow_provider_veo.triggers.stale_event`).
@@ -151,15 +151,16 @@ class JobCompleteTrigger(BaseTrigger):
 
     async def _poll_coalesced(self, hook: ScenarioAsyncHook, poller: JobPoller) -> JobEvent:
         """Wait for the shared watcher's reports; read the job directly only when it matters:
-        first, when it is reported finished, after :data:`SILENT_INTERVALS` of silence, at the
-        deadline, and for good once the watcher gave up (per-job polling)."""
+        when it is reported finished, after :data:`SILENT_INTERVALS` of silence (which also covers
+        a job that finished before the trigger started), at the deadline, and for good once the
+        watcher gave up (per-job polling)."""
         async with watch_job(
             conn_id=self.scenario_conn_id,
             project_id=self.project_id,
             job_id=self.job_id,
             interval=self.poll_interval,
         ) as subscription:
-            event = await self._read_own_job(hook, poller)
+            event: JobEvent | None = None
             while event is None:
                 silence = min(self.poll_interval * SILENT_INTERVALS, max(self.end_time - time.time(), 0.0))
                 reported = await subscription.next_report(timeout=poller.next_delay(silence))

@@ -24,8 +24,9 @@ LIST_PAGE_SIZE: Final = 100
 MAX_LIST_PAGES: Final = 20
 """Most pages read per listing (2,000 updated jobs per interval); the rest wait for the next one."""
 CURSOR_OVERLAP: Final = timedelta(seconds=2)
-SILENT_INTERVALS: Final = 3
-"""A trigger whose job the watcher has not reported for this many intervals reads it itself."""
+SILENT_INTERVALS: Final = 10
+"""A trigger whose job the watcher has not reported for this many intervals reads it itself (this
+bounds how late a completion the listing missed, or one before the trigger started, is seen)."""
 JOB_TYPE: Final = "custom"
 
 

@@ -149,10 +149,20 @@ class TestOutcomes:
         # The job (1 s) finishes between the first poll and the deadline (1.3 s); with a 30 s interval
         # the only other poll is the re-check at the deadline, which must see the success.
         job_id = submit_job()
-        payload = await first_event(make_trigger(job_id, within=1.3, poll_interval=30))
+        payload = await first_event(make_trigger(job_id, within=1.3, poll_interval=30, polling="per_job"))
 
         assert payload["status"] == "success"
         assert scenario_emulator.count(JOB_ROUTE) == 2
+
+    @pytest.mark.asyncio
+    async def test_coalesced_reads_its_own_job_only_at_the_deadline_when_nothing_was_listed(
+        self, scenario_emulator
+    ) -> None:
+        job_id = submit_job()
+        payload = await first_event(make_trigger(job_id, within=1.3, poll_interval=30))
+
+        assert payload["status"] == "success"
+        assert scenario_emulator.count(JOB_ROUTE) == 1  # no listing in 1.3 s: the deadline read
 
     @pytest.mark.asyncio
     @pytest.mark.parametrize(
