@@ -34,7 +34,7 @@ format: setup
 typecheck: setup
 	$(VENV)/bin/mypy
 
-# Everything but the real-deployment tests, 4 processes (most tests wait on emulated jobs, not the CPU).
+# Everything but the real deployments, in 4 processes (most tests wait on emulated jobs, not the CPU).
 unit: setup
 	$(VENV)/bin/pytest -n 4 --ignore=tests/deployment
 
@@ -47,7 +47,7 @@ deployment: setup
 compat: setup
 	$(PY) scripts/compat_matrix.py
 
-test: lint typecheck unit deployment
+test: lint typecheck unit deployment compat
 
 demo: setup
 	$(PY) scripts/demo.py --output demo-output

@@ -11,6 +11,7 @@ the plugin with HTTP Range requests. Screenshots go to test-artifacts/ (about 60
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 import urllib.error
@@ -82,7 +83,8 @@ def gallery(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gallery]:
             )
             assert landing.returncode == 0, landing.stdout[-3000:] + landing.stderr[-3000:]
             [video] = videos.rglob("*.mp4")
-            run_id = video.parent.parent.name  # the default object name: <dag_id>/<run_id>/<job_id>/...
+            with sqlite3.connect(home / "airflow.db") as db:  # the run `dags test` created
+                (run_id,) = db.execute("SELECT run_id FROM dag_run WHERE dag_id = ?", (DAG_ID,)).fetchone()
             stack.wait(
                 lambda: _status(f"{stack.base_url}/scenario-veo/api/videos") == 401,
                 timeout=120,
