@@ -65,6 +65,13 @@ else:
         return await sync_to_async(lambda: conn.extra_dejson)()
 
 
+def default_deferrable(deferrable: bool | None) -> bool:
+    """``deferrable`` as given, or ``[operators] default_deferrable`` (read when the task is created)."""
+    if deferrable is None:
+        return bool(conf.getboolean("operators", "default_deferrable", fallback=False))
+    return deferrable
+
+
 async def amask_secret(secret: Any, name: str | None = None) -> None:
     """``airflow.sdk.log.amask_secret`` on Airflow 3.3; below, ``mask_secret`` in a worker thread.
 
@@ -87,6 +94,7 @@ __all__ = [
     "TaskDeferred",
     "amask_secret",
     "conf",
+    "default_deferrable",
     "get_async_connection",
     "get_async_extra_dejson",
     "get_hook_lineage_collector",

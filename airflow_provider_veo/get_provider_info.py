@@ -89,6 +89,12 @@ def get_provider_info() -> dict[str, Any]:
                         "description": "Base of the job links shown in the Airflow UI.",
                         "schema": {"type": ["string", "null"], "default": "https://app.scenario.com"},
                     },
+                    "allow_insecure_http": {
+                        "label": "Allow plain http",
+                        "description": "Allow an http:// API URL to a host that is not loopback "
+                        "(the credentials then travel in clear).",
+                        "schema": {"type": ["boolean", "null"], "default": False},
+                    },
                 },
             }
         ],

@@ -20,8 +20,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pendulum
+from airflow.providers.common.compat.sdk import conf
 from airflow.providers.standard.operators.hitl import ApprovalOperator
-from airflow.sdk import DAG, Param, conf, task
+from airflow.sdk import DAG, Param, task
 
 from airflow_provider_veo.hooks.scenario import ScenarioHook
 from airflow_provider_veo.models.veo31 import MODEL_ID, SEED_MAX

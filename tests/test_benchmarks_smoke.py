@@ -65,8 +65,13 @@ def test_triggers_section_puts_ours_next_to_the_http_provider(tmp_path: Path) ->
     text = _smoke("triggers", tmp_path)
 
     assert "## Triggers" in text
-    baseline, ours = _rows(text, "baseline (HttpEventTrigger)")[0], _rows(text, "**ours (per job)**")[0]
-    assert baseline[1] == ours[1] == "5"
-    assert baseline[8] == ours[8] == "5/5"  # every trigger got its event
-    assert float(baseline[3]) == 1.0  # the baseline opens a connection per poll; that is its point
-    assert all(re.fullmatch(RATIO, cell) for cell in ours[-3:]), ours
+    baseline = _rows(text, "baseline (HttpEventTrigger)")[0]
+    per_job = _rows(text, "ours, per job")[0]
+    coalesced = _rows(text, "**ours, coalesced (default)**")[0]
+    assert baseline[1] == per_job[1] == coalesced[1] == "5"
+    assert baseline[10] == per_job[10] == coalesced[10] == "5/5"  # every trigger got its event
+    assert float(baseline[4]) == 1.0  # the baseline opens a connection per poll; that is its point
+    for ours in (per_job, coalesced):
+        assert all(re.fullmatch(RATIO, cell) for cell in ours[-3:]), ours
+    # coalesced triggers read their own job far less often than per-job ones
+    assert float(coalesced[3]) < float(per_job[3])

@@ -81,6 +81,16 @@ async def _release_session(shared: _SharedSession) -> None:
     await asyncio.shield(shared.session.close())
 
 
+async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The body, or its first ``limit + 1`` bytes when it is longer (the caller refuses it then)."""
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        body += chunk
+        if len(body) > limit:
+            break
+    return bytes(body)
+
+
 class ScenarioAsyncHook(ScenarioBaseHook):
     """Non-blocking twin of :class:`~airflow_provider_veo.hooks.scenario.ScenarioHook` for triggers.
 
@@ -232,8 +242,7 @@ class ScenarioAsyncHook(ScenarioBaseHook):
                     allow_redirects=False,
                 ) as response:
                     status, headers = response.status, response.headers
-                    limit = MAX_JSON_BYTES if status < 300 else ERROR_BODY_BYTES
-                    body = await response.content.read(limit + 1)
+                    body = await _read_capped(response, MAX_JSON_BYTES if status < 300 else ERROR_BODY_BYTES)
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 decision: Retry | GiveUp = call.after_transport_error(attempt, exc)
             else:

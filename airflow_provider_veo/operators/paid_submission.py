@@ -83,16 +83,10 @@ class PaidSubmission:
     def recorded_job(self) -> Job | None:
         """The job to resume instead of paying (running or succeeded), or ``None``: submit."""
         record = self._read()
-        if record is None:
-            return None
-        if record.job_id is not None:
-            return self._resume(record.job_id)
-        attempt = record.attempt
-        if attempt is None:
-            return None
-        if attempt_state(attempt, owner=self.owner, now=self.now(), window=self._attempt_window) is (
-            AttemptState.IN_FLIGHT
-        ):
+        attempt = record.attempt if record is not None and record.job_id is None else None
+        if attempt is not None and attempt_state(
+            attempt, owner=self.owner, now=self.now(), window=self._attempt_window
+        ) is (AttemptState.IN_FLIGHT):
             self.log.warning(
                 "Another run of this task is submitting the same job right now (%s, since %s); waiting "
                 "for its outcome instead of paying twice",
@@ -100,13 +94,12 @@ class PaidSubmission:
                 attempt.started_at,
             )
             record = self._wait_for_other_attempt()
-            if record is None:
-                return None
-            if record.job_id is not None:
-                return self._resume(record.job_id)
-            attempt = record.attempt
-            if attempt is None:
-                return None
+        if record is None:
+            return None
+        if record.job_id is not None:
+            return self._resume(record.job_id)
+        if record.attempt is None:
+            return None
         job_id = self._find_unconfirmed_submission(record)
         if job_id is None:
             self._delete()

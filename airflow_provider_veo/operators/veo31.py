@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_veo._compat import conf
+from airflow_provider_veo._compat import default_deferrable
 from airflow_provider_veo.exceptions import (
     CostLimitExceededError,
     ScenarioError,
@@ -225,11 +225,7 @@ class Veo31GenerateOperator(BaseOperator):
         self.scenario_conn_id = scenario_conn_id
         self.project_id = project_id
         self.wait_for_completion = wait_for_completion
-        self.deferrable = (
-            conf.getboolean("operators", "default_deferrable", fallback=False)
-            if deferrable is None
-            else deferrable
-        )
+        self.deferrable = default_deferrable(deferrable)
         self.poll_interval = positive_number("poll_interval", poll_interval)
         self.timeout = positive_number("timeout", timeout)
         self.max_creative_units = (

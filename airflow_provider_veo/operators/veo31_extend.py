@@ -9,8 +9,9 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseOperator, conf
+from airflow.sdk import BaseOperator
 
+from airflow_provider_veo._compat import default_deferrable
 from airflow_provider_veo.exceptions import (
     CostLimitExceededError,
     ExtendChainStepError,
@@ -179,11 +180,7 @@ class Veo31ExtendOperator(BaseOperator):
         self.seed = seed
         self.scenario_conn_id = scenario_conn_id
         self.project_id = project_id
-        self.deferrable = (
-            conf.getboolean("operators", "default_deferrable", fallback=False)
-            if deferrable is None
-            else deferrable
-        )
+        self.deferrable = default_deferrable(deferrable)
         with naming_task(self.task_id):
             self.poll_interval = positive_number("poll_interval", poll_interval)
             self.timeout = positive_number("timeout", timeout)

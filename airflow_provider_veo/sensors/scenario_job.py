@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
-from airflow_provider_veo._compat import AirflowSensorTimeout, conf
+from airflow_provider_veo._compat import AirflowSensorTimeout, default_deferrable
 from airflow_provider_veo.exceptions import ScenarioError
 from airflow_provider_veo.hooks.retry_policy import check_delay
 from airflow_provider_veo.hooks.scenario import ScenarioHook
@@ -92,11 +92,7 @@ class ScenarioJobSensor(BaseSensorOperator):
         self.job_id = job_id
         self.scenario_conn_id = scenario_conn_id
         self.project_id = project_id
-        self.deferrable = (
-            conf.getboolean("operators", "default_deferrable", fallback=False)
-            if deferrable is None
-            else deferrable
-        )
+        self.deferrable = default_deferrable(deferrable)
         self.max_consecutive_failures = max_consecutive_failures
 
     @cached_property

@@ -43,7 +43,7 @@ DOWNLOAD = "POST /assets/{assetId}/download"
 CDN = "GET /cdn/assets/{assetId}"
 UPLOAD = "POST /assets"
 
-TRIES = 2
+TRIES = 3
 REQUEST_TIMEOUT = 1.0
 
 
