@@ -19,12 +19,13 @@ import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
+import batch
 import transfer
 import trigger_polling
 from _report import Section, machine
 
 HERE = Path(__file__).resolve().parent
-SECTIONS: tuple[Section, ...] = (transfer.SECTION, trigger_polling.SECTION)
+SECTIONS: tuple[Section, ...] = (transfer.SECTION, trigger_polling.SECTION, batch.SECTION)
 
 
 def write(sections: list[Section], *, smoke: bool, command: str, output: Path, failed: list[str]) -> str:

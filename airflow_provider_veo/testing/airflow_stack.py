@@ -292,8 +292,10 @@ class AirflowStack:
         return all(" ready." in self.log_tail(worker, lines=200) for worker in self.workers)
 
     def wait_until_ready(self, dag_id: str, timeout: float = 240.0) -> None:
+        """Every component healthy, the Execution API built and ``dag_id`` parsed."""
         self.wait(self.healthy, timeout=timeout, what="all components healthy")
         self.wait(self.workers_ready, timeout=timeout, what="Celery workers ready")
+        self.warm_up_execution_api(timeout=timeout)
         self.wait(
             lambda: any(d["dag_id"] == dag_id for d in self.api("GET", "/api/v2/dags")["dags"]),
             timeout=timeout,

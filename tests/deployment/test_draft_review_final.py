@@ -43,7 +43,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory, emulator: ScenarioEmulator) 
     env = {"AIRFLOW_CONN_SCENARIO_DEFAULT": emulator.airflow_connection()}
     with AirflowStack(home=home, dags_folder=dags, env=env) as airflow:
         airflow.wait_until_ready(DAG_ID)
-        airflow.warm_up_execution_api()
         yield airflow
 
 
