@@ -46,6 +46,17 @@ def _seconds(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
+def _task_instances(stack: AirflowStack, run_id: str) -> list[dict[str, Any]]:
+    """Every task instance of the run (the REST API pages by 100)."""
+    found: list[dict[str, Any]] = []
+    while True:
+        path = f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances?limit=100&offset={len(found)}"
+        page = stack.api("GET", path)
+        found.extend(page["task_instances"])
+        if not page["task_instances"] or len(found) >= page["total_entries"]:
+            return found
+
+
 def run(n: int, ceiling: int, job_seconds: float, parallelism: int) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="bench-batch-"))
     try:
@@ -66,9 +77,7 @@ def run(n: int, ceiling: int, job_seconds: float, parallelism: int) -> dict[str,
                 run_id = stack.trigger_dag(DAG_ID)
                 state = stack.wait_for_run(DAG_ID, run_id, timeout=3600)
                 details = stack.api("GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}")
-                instances = stack.api(
-                    "GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances?limit=1000"
-                )["task_instances"]
+                instances = _task_instances(stack, run_id)
             counters = emulator.counters()
         makespan = _seconds(details["end_date"]) - _seconds(details["start_date"])
         ideal = n / ceiling * job_seconds
