@@ -37,8 +37,6 @@ PLAYING = """() => {
     return v !== null && v.readyState >= 3 && v.currentTime > 0.2 ? v.currentTime : false;
 }"""
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
-
 
 @dataclass(frozen=True)
 class Gallery:
@@ -97,6 +95,7 @@ def gallery(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gallery]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: `make setup` installs Debian's chromium"
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
